@@ -1,0 +1,55 @@
+"""The values the SSE decoder produces: events and (when asked for) comments."""
+
+from __future__ import annotations
+
+
+class SSEEvent:
+    """One dispatched event, as a browser's MessageEvent would see it.
+
+    ``event`` is the type ("message" when absent or empty), ``data`` the joined
+    data lines, ``id`` the last-event-ID at dispatch ("" if never set), and
+    ``retry`` a valid retry value that arrived in this same event block.
+    """
+
+    __slots__ = ("data", "event", "id", "retry")
+
+    def __init__(self, event: str, data: str, id: str = "", retry: int | None = None) -> None:
+        self.event = event
+        self.data = data
+        self.id = id
+        self.retry = retry
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SSEEvent):
+            return NotImplemented
+        return (self.event, self.data, self.id, self.retry) == (
+            other.event,
+            other.data,
+            other.id,
+            other.retry,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable value object
+
+    def __repr__(self) -> str:
+        data = self.data if len(self.data) <= 60 else self.data[:57] + "..."
+        return f"SSEEvent(event={self.event!r}, data={data!r}, id={self.id!r}, retry={self.retry!r})"
+
+
+class SSEComment:
+    """A comment line (keep-alive), surfaced only to decoders that ask for them."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SSEComment):
+            return NotImplemented
+        return self.text == other.text
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"SSEComment({self.text!r})"
