@@ -95,6 +95,8 @@ class EventTooLargeError(SSEProtocolError):
         )
         self.size = size
         self.limit = limit
+        # the other events of the chunk that overflowed (the decoder kept them)
+        self.events: list = []
 
 
 class SourceError(LaminarError):

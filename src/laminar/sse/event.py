@@ -33,7 +33,9 @@ class SSEEvent:
 
     def __repr__(self) -> str:
         data = self.data if len(self.data) <= 60 else self.data[:57] + "..."
-        return f"SSEEvent(event={self.event!r}, data={data!r}, id={self.id!r}, retry={self.retry!r})"
+        return (
+            f"SSEEvent(event={self.event!r}, data={data!r}, id={self.id!r}, retry={self.retry!r})"
+        )
 
 
 class SSEComment:
