@@ -1,0 +1,738 @@
+"""Parser for Laminar's statements: tokens in, ``laminar.sql.ast`` statements out.
+
+Contract:
+- ``parse_statements(sql)`` splits ``sql`` at ``;`` (outside strings and comments),
+  parses each non-empty statement and returns them in order, or raises ``SQLError``
+  with the 1-based line and column of the offending token, an excerpt with carets
+  under it, a message naming the statement, option or column, and a "did you mean"
+  hint for a misspelt keyword.
+- Statements are dispatched by their first word through ``STATEMENT_PARSERS`` and,
+  after CREATE, through ``CREATE_PARSERS``.
+- Queries (SELECT, WITH … SELECT) are not parsed: DuckDB runs them. ``_scan_query``
+  checks that their parentheses balance and extracts the relations read after
+  FROM/JOIN and a top-level ``LIMIT n``; the SQL is kept verbatim.
+- ``split_statements`` and ``statement_complete`` serve the interactive shell; they
+  never raise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from laminar._suggest import did_you_mean
+from laminar.errors import SQLError
+from laminar.sql.ast import (
+    ColumnDef,
+    CreateConnection,
+    CreateTable,
+    CreateView,
+    Describe,
+    Drop,
+    InsertInto,
+    OptionValue,
+    Query,
+    Select,
+    Show,
+    Statement,
+)
+from laminar.sql.tokens import (
+    SourcePositions,
+    Token,
+    TokenType,
+    identifier_value,
+    string_value,
+    tokenize,
+)
+
+NAME_TYPES = (TokenType.WORD, TokenType.QUOTED)
+QUERY_STARTERS = ("SELECT", "WITH")
+
+# Multi-word type names: after the first word, the word sequences that may follow it.
+TYPE_CONTINUATIONS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "DOUBLE": (("PRECISION",),),
+    "CHARACTER": (("VARYING",),),
+    "CHAR": (("VARYING",),),
+    "TIMESTAMP": (("WITH", "TIME", "ZONE"), ("WITHOUT", "TIME", "ZONE")),
+    "TIME": (("WITH", "TIME", "ZONE"), ("WITHOUT", "TIME", "ZONE")),
+}
+COLUMN_CONSTRAINTS = ("PRIMARY", "NOT", "NULL")
+
+
+class _Parser:
+    """Parses the tokens of one statement (no ``;``); one instance per statement."""
+
+    def __init__(
+        self, sql: str, positions: SourcePositions, tokens: list[Token], end_offset: int
+    ) -> None:
+        self.sql = sql
+        self.positions = positions
+        self.tokens = tokens
+        self.end_offset = end_offset  # where "end of statement" is reported
+        self.index = 0
+        self.context = ""  # "CREATE TABLE live_events", prefixed to messages
+
+    # -- errors ---------------------------------------------------------------
+
+    def error(self, message: str, token: Token | None = None) -> SQLError:
+        if self.context:
+            message = f"{self.context}: {message}"
+        if token is None:
+            return self.positions.error(message, self.end_offset)
+        return self.positions.error(message, token.start, token.end - token.start)
+
+    def unexpected(
+        self, expected: str, candidates: tuple[str, ...] = (), fix: str = ""
+    ) -> SQLError:
+        """'expected X, found Y' at the current token, with a hint for a misspelt word."""
+        token = self.peek()
+        fix = f" — {fix}" if fix else ""
+        if token is None:
+            return self.error(f"expected {expected}, found the end of the statement{fix}")
+        hint = did_you_mean(token.text, list(candidates)) if token.upper else ""
+        return self.error(f"expected {expected}, found {token.describe()}{hint or fix}", token)
+
+    # -- token cursor -----------------------------------------------------------
+
+    def peek(self, ahead: int = 0) -> Token | None:
+        position = self.index + ahead
+        return self.tokens[position] if position < len(self.tokens) else None
+
+    def advance(self) -> Token:
+        token = self.tokens[self.index]
+        self.index += 1
+        return token
+
+    def at_word(self, *words: str, ahead: int = 0) -> bool:
+        token = self.peek(ahead)
+        return token is not None and token.upper in words
+
+    def accept_word(self, word: str) -> Token | None:
+        if self.at_word(word):
+            return self.advance()
+        return None
+
+    def expect_word(self, word: str, where: str) -> Token:
+        if self.at_word(word):
+            return self.advance()
+        raise self.unexpected(f"{word} {where}", (word,))
+
+    def accept(self, kind: TokenType) -> Token | None:
+        token = self.peek()
+        if token is not None and token.type is kind:
+            return self.advance()
+        return None
+
+    def expect(self, kind: TokenType, where: str) -> Token:
+        token = self.accept(kind)
+        if token is None:
+            raise self.unexpected(f"{kind.value} {where}")
+        return token
+
+    def expect_end(self) -> None:
+        token = self.peek()
+        if token is not None:
+            raise self.error(
+                f"unexpected {token.describe()} after the end of the statement"
+                " — is a ';' missing before it?",
+                token,
+            )
+
+    # -- shared pieces ------------------------------------------------------------
+
+    def parse_name(self, what: str, *, dotted: bool = False) -> str:
+        """An identifier (``a``, ``"A"``), or with ``dotted`` a qualified ``a.b``."""
+        parts = [self.parse_identifier(what)]
+        while dotted and self.accept(TokenType.DOT):
+            parts.append(self.parse_identifier(what))
+        return ".".join(parts)
+
+    def parse_identifier(self, what: str) -> str:
+        token = self.peek()
+        if token is None or token.type not in NAME_TYPES:
+            raise self.unexpected(what)
+        self.advance()
+        value = identifier_value(token)
+        if not value:
+            raise self.error(f"{what} cannot be empty", token)
+        return value
+
+    def parse_if_not_exists(self) -> bool:
+        if not self.accept_word("IF"):
+            return False
+        self.expect_word("NOT", "after IF (IF NOT EXISTS)")
+        self.expect_word("EXISTS", "after IF NOT")
+        return True
+
+    def parse_options(self) -> dict[str, OptionValue]:
+        """``[WITH (key = value, …)]``; keys lower-cased, a duplicate key is an error."""
+        if not self.accept_word("WITH"):
+            return {}
+        if self.accept(TokenType.LPAREN) is None:
+            raise self.unexpected("'(' after WITH", fix="write WITH (key = value, ...)")
+        options: dict[str, OptionValue] = {}
+        while self.accept(TokenType.RPAREN) is None:
+            key_token = self.peek()
+            key = self.parse_option_key()
+            if key in options:
+                first = options[key]
+                raise self.error(
+                    f"duplicate option '{key}' (first given at line {first.line}, "
+                    f"column {first.column}) — give each option once",
+                    key_token,
+                )
+            if self.accept(TokenType.EQ) is None:
+                raise self.unexpected(f"'=' after option '{key}'")
+            options[key] = self.parse_option_value(key)
+            if self.accept(TokenType.COMMA) is None and not self._at(TokenType.RPAREN):
+                raise self.unexpected(
+                    f"',' or ')' after the value of option '{key}'", fix="is a ',' missing?"
+                )
+        return options
+
+    def _at(self, kind: TokenType) -> bool:
+        token = self.peek()
+        return token is not None and token.type is kind
+
+    def parse_option_key(self) -> str:
+        token = self.peek()
+        if token is not None and token.type is TokenType.STRING:
+            self.advance()
+            key = string_value(token)
+        else:
+            key = self.parse_name("an option name", dotted=True)
+        key = key.lower()
+        if not key:
+            raise self.error("an option name cannot be empty", token)
+        return key
+
+    def parse_option_value(self, key: str) -> OptionValue:
+        start = self.peek()
+        if start is None:
+            raise self.unexpected(f"a value for option '{key}'")
+        sign = self.accept(TokenType.MINUS) or self.accept(TokenType.PLUS)
+        token = self.peek()
+        if token is None:
+            raise self.unexpected(f"a number after the sign of option '{key}'")
+        self.advance()
+        raw = self.sql[start.start : token.end]
+        value: str | int | float | bool
+        if token.type is TokenType.NUMBER:
+            digits = ("-" if sign is not None and sign.type is TokenType.MINUS else "") + token.text
+            value = int(digits) if token.text.isdigit() else float(digits)
+        elif sign is not None:
+            raise self.error(f"expected a number after the sign of option '{key}'", token)
+        elif token.type is TokenType.STRING:
+            value = string_value(token)
+        elif token.upper in ("TRUE", "FALSE"):
+            value = token.upper == "TRUE"
+        else:
+            raise self.error(
+                f"option '{key}' needs a quoted string, a number, true or false; found "
+                f"{token.describe()}"
+                + (f" — write '{token.text}'" if token.type is TokenType.WORD else ""),
+                token,
+            )
+        return OptionValue(value, raw, start.line, start.column)
+
+    def parse_query(self) -> Query:
+        """The rest of the statement, kept verbatim, as a Query."""
+        first = self.peek()
+        if first is None or first.upper not in QUERY_STARTERS:
+            raise self.unexpected("a query (SELECT ... or WITH ... SELECT ...)", QUERY_STARTERS)
+        tokens = self.tokens[self.index :]
+        self.index = len(self.tokens)
+        sources, limit = _scan_query(tokens, self.positions)
+        sql = self.sql[first.start : tokens[-1].end]
+        return Query(sql, sources, limit, first.line, first.column)
+
+    # -- statements -----------------------------------------------------------------
+
+    def parse(self) -> Statement:
+        first = self.tokens[0]
+        parser = STATEMENT_PARSERS.get(first.upper)
+        if parser is None:
+            hint = did_you_mean(first.text, list(STATEMENT_PARSERS)) if first.upper else ""
+            known = ", ".join(sorted(set(STATEMENT_PARSERS) - {"DESC"}))
+            raise self.error(
+                f"unknown statement {first.describe()}{hint}"
+                + ("" if hint else f" (statements start with one of: {known})"),
+                first,
+            )
+        self.advance()
+        fields = parser(self)
+        self.expect_end()
+        statement_class, parts = fields
+        return statement_class(
+            **parts,
+            line=first.line,
+            column=first.column,
+            text=self.sql[first.start : self.tokens[-1].end],
+        )
+
+    def parse_create(self) -> tuple[type[Statement], dict[str, object]]:
+        or_replace = False
+        if self.accept_word("OR"):
+            self.expect_word("REPLACE", "after CREATE OR")
+            or_replace = True
+        token = self.peek()
+        create = CREATE_PARSERS.get(token.upper) if token is not None else None
+        if create is None:
+            raise self.unexpected("CONNECTION, TABLE or VIEW after CREATE", (*CREATE_PARSERS, "OR"))
+        self.advance()
+        self.context = f"CREATE {token.upper}"  # type: ignore[union-attr]
+        if_token = self.peek()
+        if_not_exists = self.parse_if_not_exists()
+        if if_not_exists and or_replace:
+            raise self.error(
+                "OR REPLACE and IF NOT EXISTS cannot be combined; choose one", if_token
+            )
+        statement_class, parts = create(self)
+        parts.update(or_replace=or_replace, if_not_exists=if_not_exists)
+        return statement_class, parts
+
+    def parse_create_connection(self) -> tuple[type[Statement], dict[str, object]]:
+        name = self.parse_name("a connection name")
+        self.context = f"CREATE CONNECTION {name}"
+        self.expect_word("FROM", "and a connector after the connection name (FROM sse_source)")
+        token = self.peek()
+        if token is not None and token.type is TokenType.STRING:
+            connector = string_value(self.advance()).lower()
+        else:
+            connector = self.parse_name("a connector name (e.g. sse_source)")
+        options = self.parse_options()
+        return CreateConnection, {"name": name, "connector": connector, "options": options}
+
+    def parse_create_table(self) -> tuple[type[Statement], dict[str, object]]:
+        name = self.parse_name("a table name")
+        self.context = f"CREATE TABLE {name}"
+        if self.at_word("AS"):
+            raise self.error(
+                f"CREATE TABLE ... AS is not supported; for a query over other tables "
+                f"write CREATE VIEW {name} AS SELECT ...",
+                self.peek(),
+            )
+        if self.accept(TokenType.LPAREN) is None:
+            raise self.unexpected("'(' and the column list after the table name")
+        columns = self.parse_columns()
+        options = self.parse_options()
+        return CreateTable, {"name": name, "columns": columns, "options": options}
+
+    def parse_columns(self) -> list[ColumnDef]:
+        """Column definitions and an optional PRIMARY KEY (…), up to the closing ')'."""
+        columns: list[ColumnDef] = []
+        table_key: list[tuple[str, Token]] = []
+        key_token: Token | None = None
+        while self.accept(TokenType.RPAREN) is None:
+            if self.at_word("PRIMARY") and self.at_word("KEY", ahead=1):
+                if key_token is not None:
+                    raise self.error("only one PRIMARY KEY clause is allowed", self.peek())
+                key_token = self.advance()
+                self.advance()
+                table_key = self.parse_key_columns()
+            else:
+                name_token = self.peek()
+                column = self.parse_column()
+                for existing in columns:
+                    if existing.name == column.name:
+                        raise self.error(
+                            f"duplicate column '{column.name}' (first defined at line "
+                            f"{existing.line}, column {existing.column}) — rename or remove one",
+                            name_token,
+                        )
+                columns.append(column)
+            if self.accept(TokenType.COMMA) is None and not self._at(TokenType.RPAREN):
+                raise self.unexpected(
+                    "',' or ')' after a column definition", fix="is a ',' missing?"
+                )
+        if not columns:
+            raise self.error("a table needs at least one column", key_token or self.peek())
+        return self.apply_table_key(columns, table_key)
+
+    def apply_table_key(
+        self, columns: list[ColumnDef], table_key: list[tuple[str, Token]]
+    ) -> list[ColumnDef]:
+        if not table_key:
+            return columns
+        names = [c.name for c in columns]
+        keyed = set()
+        for name, token in table_key:
+            if name not in names:
+                raise self.error(
+                    f"PRIMARY KEY names unknown column '{name}'{did_you_mean(name, names)}", token
+                )
+            keyed.add(name)
+        declared = [c.name for c in columns if c.primary_key and c.name not in keyed]
+        if declared:
+            raise self.error(
+                f"column '{declared[0]}' is declared PRIMARY KEY and so is the table's "
+                f"PRIMARY KEY clause; keep one",
+                table_key[0][1],
+            )
+        return [
+            ColumnDef(c.name, c.type, True, c.not_null, c.line, c.column) if c.name in keyed else c
+            for c in columns
+        ]
+
+    def parse_key_columns(self) -> list[tuple[str, Token]]:
+        self.expect(TokenType.LPAREN, "after PRIMARY KEY")
+        names: list[tuple[str, Token]] = []
+        while True:
+            token = self.peek()
+            names.append((self.parse_identifier("a column name in PRIMARY KEY"), token))  # type: ignore[arg-type]
+            if self.accept(TokenType.RPAREN):
+                return names
+            self.expect(TokenType.COMMA, "or ')' in the PRIMARY KEY column list")
+
+    def parse_column(self) -> ColumnDef:
+        start = self.peek()
+        name = self.parse_identifier("a column name or ')'")
+        column_type = self.parse_type(name)
+        primary_key = not_null = False
+        while True:
+            token = self.peek()
+            if token is None or token.type in (TokenType.COMMA, TokenType.RPAREN):
+                break
+            if self.accept_word("PRIMARY"):
+                self.expect_word("KEY", f"after PRIMARY (column '{name}')")
+                primary_key = True
+            elif self.accept_word("NOT"):
+                self.expect_word("NULL", f"after NOT (column '{name}')")
+                not_null = True
+            elif self.accept_word("NULL"):
+                not_null = False
+            else:
+                raise self.unexpected(
+                    f"PRIMARY KEY, NOT NULL, ',' or ')' after the type of column '{name}'",
+                    COLUMN_CONSTRAINTS,
+                )
+        assert start is not None
+        return ColumnDef(name, column_type, primary_key, not_null, start.line, start.column)
+
+    def parse_type(self, column: str) -> str:
+        """A type name, normalised: ``decimal(10, 2)`` -> ``DECIMAL(10,2)``."""
+        token = self.peek()
+        if token is None or token.type is not TokenType.WORD:
+            raise self.unexpected(f"a type for column '{column}' (e.g. {column} TEXT)")
+        self.advance()
+        words = [token.upper]
+        for sequence in TYPE_CONTINUATIONS.get(token.upper, ()):
+            if all(self.at_word(word, ahead=k) for k, word in enumerate(sequence)):
+                words.extend(sequence)
+                self.index += len(sequence)
+                break
+        text = " ".join(words)
+        if self._at(TokenType.LPAREN):
+            text += self.parse_type_arguments(column)
+        while self.peek() is not None and self.peek().text == "[":  # type: ignore[union-attr]
+            self.advance()
+            size = self.accept(TokenType.NUMBER)
+            close = self.peek()
+            if close is None or close.text != "]":
+                raise self.unexpected(f"']' in the type of column '{column}'")
+            self.advance()
+            text += f"[{size.text if size else ''}]"
+        return text
+
+    def parse_type_arguments(self, column: str) -> str:
+        open_token = self.advance()
+        depth = 1
+        parts: list[str] = ["("]
+        previous: Token = open_token
+        while depth:
+            token = self.peek()
+            if token is None:
+                raise self.error(f"unclosed '(' in the type of column '{column}'", open_token)
+            self.advance()
+            if token.type is TokenType.LPAREN:
+                depth += 1
+            elif token.type is TokenType.RPAREN:
+                depth -= 1
+            wordy = (TokenType.WORD, TokenType.NUMBER, TokenType.QUOTED, TokenType.STRING)
+            if token.type in wordy and previous.type in wordy:
+                parts.append(" ")
+            parts.append(token.text.upper() if token.type is TokenType.WORD else token.text)
+            previous = token
+        return "".join(parts)
+
+    def parse_create_view(self) -> tuple[type[Statement], dict[str, object]]:
+        name = self.parse_name("a view name")
+        self.context = f"CREATE VIEW {name}"
+        self.expect_word("AS", "after the view name (CREATE VIEW name AS SELECT ...)")
+        return CreateView, {"name": name, "query": self.parse_query()}
+
+    def parse_select(self) -> tuple[type[Statement], dict[str, object]]:
+        self.index -= 1  # the query includes its first word
+        self.context = ""
+        return Select, {"query": self.parse_query()}
+
+    def parse_insert(self) -> tuple[type[Statement], dict[str, object]]:
+        self.context = "INSERT"
+        self.expect_word("INTO", "after INSERT")
+        target = self.parse_name("a table name after INSERT INTO", dotted=True)
+        self.context = f"INSERT INTO {target}"
+        if self._at(TokenType.LPAREN):
+            raise self.error(
+                "a column list after INSERT INTO is not supported; name the columns in "
+                "the SELECT instead",
+                self.peek(),
+            )
+        return InsertInto, {"target": target, "query": self.parse_query()}
+
+    def parse_drop(self) -> tuple[type[Statement], dict[str, object]]:
+        kind = self.parse_object_kind(DROP_KINDS, "after DROP")
+        self.context = f"DROP {kind}"
+        if_exists = False
+        if self.accept_word("IF"):
+            self.expect_word("EXISTS", "after IF (IF EXISTS)")
+            if_exists = True
+        name = self.parse_name(f"a {kind.lower()} name")
+        return Drop, {"kind": kind, "name": name, "if_exists": if_exists}
+
+    def parse_show(self) -> tuple[type[Statement], dict[str, object]]:
+        return Show, {"kind": self.parse_object_kind(SHOW_KINDS, "after SHOW")}
+
+    def parse_describe(self) -> tuple[type[Statement], dict[str, object]]:
+        self.context = "DESCRIBE"
+        return Describe, {"name": self.parse_name("a name to describe", dotted=True)}
+
+    def parse_object_kind(self, kinds: tuple[str, ...], where: str) -> str:
+        token = self.peek()
+        if token is None or token.upper not in kinds:
+            raise self.unexpected(f"{', '.join(kinds[:-1])} or {kinds[-1]} {where}", kinds)
+        self.advance()
+        return token.upper
+
+
+DROP_KINDS = ("CONNECTION", "TABLE", "VIEW")
+SHOW_KINDS = ("CONNECTIONS", "TABLES", "VIEWS")
+
+_StatementParser = Callable[[_Parser], tuple[type[Statement], dict[str, object]]]
+
+STATEMENT_PARSERS: dict[str, _StatementParser] = {
+    "CREATE": _Parser.parse_create,
+    "DROP": _Parser.parse_drop,
+    "SHOW": _Parser.parse_show,
+    "DESCRIBE": _Parser.parse_describe,
+    "DESC": _Parser.parse_describe,
+    "SELECT": _Parser.parse_select,
+    "WITH": _Parser.parse_select,
+    "INSERT": _Parser.parse_insert,
+}
+
+CREATE_PARSERS: dict[str, _StatementParser] = {
+    "CONNECTION": _Parser.parse_create_connection,
+    "TABLE": _Parser.parse_create_table,
+    "VIEW": _Parser.parse_create_view,
+}
+
+
+# -- queries: kept verbatim, scanned for sources and LIMIT ------------------------------
+
+# A parenthesis whose first word is one of these holds a query (subquery, CTE body).
+_QUERY_OPENERS = frozenset({"SELECT", "WITH", "FROM", "VALUES", "TABLE"})
+# Words that end a FROM list at the same nesting level.
+_FROM_ENDERS = frozenset(
+    {
+        "WHERE",
+        "GROUP",
+        "HAVING",
+        "ORDER",
+        "LIMIT",
+        "OFFSET",
+        "QUALIFY",
+        "WINDOW",
+        "UNION",
+        "EXCEPT",
+        "INTERSECT",
+        "SELECT",
+        "FETCH",
+        "RETURNING",
+        "USING",
+        "PIVOT",
+        "UNPIVOT",
+    }
+)
+
+
+@dataclass
+class _Frame:
+    """State of one parenthesis level while scanning a query."""
+
+    is_query: bool
+    first: bool = True  # no token seen yet at this level
+    in_cte: bool = False  # inside WITH name AS (...), ...
+    expect_cte_name: bool = False
+    in_from: bool = False  # inside a FROM list: a ',' introduces another relation
+    expect_source: bool = False  # the next name is a relation
+
+
+def _scan_query(tokens: list[Token], positions: SourcePositions) -> tuple[list[str], int | None]:
+    """Relations read by a query (see ``Query.sources``) and its top-level LIMIT."""
+    frames = [_Frame(is_query=True)]
+    open_parens: list[Token] = []
+    sources: list[str] = []
+    ctes: set[str] = set()
+    limit: int | None = None
+    count = len(tokens)
+    i = 0
+    while i < count:
+        token = tokens[i]
+        frame = frames[-1]
+        word = token.upper
+        if token.type is TokenType.LPAREN:
+            frame.first = frame.expect_source = False
+            following = tokens[i + 1].upper if i + 1 < count else ""
+            frames.append(_Frame(is_query=following in _QUERY_OPENERS))
+            open_parens.append(token)
+            i += 1
+            continue
+        if token.type is TokenType.RPAREN:
+            if len(frames) == 1:
+                raise positions.error("unbalanced ')' in the query — remove it", token.start)
+            frames.pop()
+            open_parens.pop()
+            i += 1
+            continue
+        first, frame.first = frame.first, False
+        if first and word == "WITH":
+            frame.in_cte = frame.expect_cte_name = True
+            i += 1
+            continue
+        if frame.in_cte:
+            if word in ("SELECT", "FROM", "VALUES", "TABLE", "INSERT"):
+                frame.in_cte = False
+            else:
+                if frame.expect_cte_name and token.type in NAME_TYPES and word != "RECURSIVE":
+                    ctes.add(identifier_value(token))
+                    frame.expect_cte_name = False
+                elif token.type is TokenType.COMMA:
+                    frame.expect_cte_name = True
+                i += 1
+                continue
+        if not frame.is_query:
+            i += 1
+            continue
+        if word == "JOIN" or (word == "FROM" and (i == 0 or tokens[i - 1].upper != "DISTINCT")):
+            frame.in_from = frame.expect_source = True
+            i += 1
+            continue
+        if word in _FROM_ENDERS:
+            frame.in_from = frame.expect_source = False
+        elif frame.in_from and token.type is TokenType.COMMA:
+            frame.expect_source = True
+            i += 1
+            continue
+        if frame.expect_source:
+            frame.expect_source = False
+            if word in ("LATERAL", "ONLY"):
+                frame.expect_source = True
+                i += 1
+                continue
+            if token.type in NAME_TYPES:
+                parts = [identifier_value(token)]
+                i += 1
+                while (
+                    i + 1 < count
+                    and tokens[i].type is TokenType.DOT
+                    and tokens[i + 1].type in NAME_TYPES
+                ):
+                    parts.append(identifier_value(tokens[i + 1]))
+                    i += 2
+                is_function = i < count and tokens[i].type is TokenType.LPAREN
+                if not is_function:
+                    sources.append(".".join(parts))
+                continue
+        if len(frames) == 1:
+            if word == "LIMIT":
+                limit = _literal_limit(tokens, i + 1, ())
+            elif word == "FETCH" and i + 1 < count and tokens[i + 1].upper in ("FIRST", "NEXT"):
+                limit = _literal_limit(tokens, i + 2, ("ROW", "ROWS"))
+        i += 1
+    if open_parens:
+        raise positions.error(
+            "unclosed '(' in the query — add the missing ')'", open_parens[-1].start
+        )
+    unique = list(dict.fromkeys(s for s in sources if s not in ctes))
+    return unique, limit
+
+
+def _literal_limit(tokens: list[Token], i: int, then: tuple[str, ...]) -> int | None:
+    """The integer at ``tokens[i]`` if it stands alone (followed by end, OFFSET or ``then``)."""
+    if i >= len(tokens) or tokens[i].type is not TokenType.NUMBER or not tokens[i].text.isdigit():
+        return None
+    following = tokens[i + 1].upper if i + 1 < len(tokens) else ""
+    if i + 1 < len(tokens) and following not in ("OFFSET", *then):
+        return None
+    return int(tokens[i].text)
+
+
+# -- entry points -------------------------------------------------------------------------
+
+
+def _split(tokens: list[Token]) -> list[tuple[list[Token], Token | None]]:
+    """Token groups between ``;`` (empty ones dropped), each with its ``;`` token if any."""
+    groups: list[tuple[list[Token], Token | None]] = []
+    current: list[Token] = []
+    for token in tokens:
+        if token.type is TokenType.SEMICOLON:
+            if current:
+                groups.append((current, token))
+            current = []
+        else:
+            current.append(token)
+    if current:
+        groups.append((current, None))
+    return groups
+
+
+def parse_statements(sql: str) -> list[Statement]:
+    """Parse every statement of ``sql``; raise SQLError on the first bad one."""
+    positions = SourcePositions(sql)
+    statements: list[Statement] = []
+    for group, semicolon in _split(tokenize(sql, positions)):
+        end = semicolon.start if semicolon is not None else group[-1].end
+        statements.append(_Parser(sql, positions, group, end).parse())
+    return statements
+
+
+def parse_statement(sql: str) -> Statement:
+    """Parse exactly one statement (a trailing ``;`` is optional)."""
+    statements = parse_statements(sql)
+    if len(statements) != 1:
+        found = "no statement" if not statements else f"{len(statements)} statements"
+        line, column = (statements[1].line, statements[1].column) if statements[1:] else (1, 1)
+        raise SQLError(f"expected exactly one statement, found {found}", line=line, column=column)
+    return statements[0]
+
+
+def split_statements(sql: str) -> list[str]:
+    """The exact text of each non-empty statement (no ``;``); never raises.
+
+    An unterminated string or comment is returned as part of the last statement.
+    """
+    try:
+        tokens = tokenize(sql)
+    except SQLError:
+        stripped = sql.strip()
+        return [stripped] if stripped else []
+    return [sql[group[0].start : group[-1].end] for group, _ in _split(tokens)]
+
+
+def statement_complete(text: str) -> bool:
+    """True when ``text`` ends with ``;`` outside strings and comments (shell input is done)."""
+    try:
+        tokens = tokenize(text)
+    except SQLError:
+        return False
+    return bool(tokens) and tokens[-1].type is TokenType.SEMICOLON
+
+
+__all__ = [
+    "CREATE_PARSERS",
+    "STATEMENT_PARSERS",
+    "parse_statement",
+    "parse_statements",
+    "split_statements",
+    "statement_complete",
+]
