@@ -1,0 +1,466 @@
+"""The ``laminar`` command: argparse subcommands dispatched through ``COMMANDS``.
+
+Each subcommand is one ``Subcommand``: a function that adds its arguments and a
+function ``run(args) -> exit status``, registered with the ``@subcommand``
+decorator. Adding ``run``, ``sql`` or ``status`` means writing those two
+functions; ``main`` needs no change.
+
+Contract:
+- ``laminar --help`` and ``laminar --version`` import nothing heavy: aiohttp,
+  DuckDB and the connectors are imported inside the subcommand that needs them;
+- exit status: 0 done, 1 a ``LaminarError`` (message on stderr, no traceback),
+  2 a usage error, 130 / 143 interrupted by SIGINT / SIGTERM (``run_async``);
+- a closed stdout (``laminar tail … | head``) ends the command quietly with 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from laminar.errors import ConfigError, LaminarError
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+DEMO_URL = "http://127.0.0.1:8765"
+
+
+class Subcommand:
+    """One ``laminar NAME`` subcommand: its help, its arguments and its body."""
+
+    __slots__ = ("add_arguments", "description", "help", "name", "run")
+
+    def __init__(
+        self,
+        name: str,
+        help: str,
+        add_arguments: Callable[[argparse.ArgumentParser], None],
+        run: Callable[[argparse.Namespace], int],
+        description: str | None = None,
+    ) -> None:
+        self.name = name
+        self.help = help
+        self.add_arguments = add_arguments
+        self.run = run
+        self.description = description or help
+
+
+COMMANDS: dict[str, Subcommand] = {}
+
+
+def subcommand(
+    name: str,
+    *,
+    help: str,
+    arguments: Callable[[argparse.ArgumentParser], None],
+    description: str | None = None,
+) -> Callable[[Callable[[argparse.Namespace], int]], Callable[[argparse.Namespace], int]]:
+    """Register the decorated ``run(args) -> int`` as ``laminar NAME``."""
+
+    def register(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+        if name in COMMANDS:
+            raise ValueError(f"laminar subcommand {name!r} is registered twice")
+        COMMANDS[name] = Subcommand(name, help, arguments, run, description)
+        return run
+
+    return register
+
+
+# --------------------------------------------------------------------------- shared helpers
+
+
+class _VersionAction(argparse.Action):
+    """``--version``, resolved only when asked for (importlib.metadata is not free)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        print(f"laminar {version()}")
+        parser.exit()
+
+
+def version() -> str:
+    """The installed package version, or the source tree's ``__version__``."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("laminar")
+    except PackageNotFoundError:
+        import laminar
+
+        return str(getattr(laminar, "__version__", "unknown"))
+
+
+def run_async(main: Coroutine[Any, Any, int], *, exit_on_signal: int | None = None) -> int:
+    """Run ``main`` in a new event loop; SIGINT / SIGTERM cancel it and end the command.
+
+    The cancelled coroutine gets to clean up (close connections, flush). The
+    status is then ``exit_on_signal`` if given, else 128 + the signal number
+    (130 for Ctrl-C). A second Ctrl-C during cleanup interrupts it outright.
+    """
+    import asyncio
+    import signal
+
+    async def supervised() -> int:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        received: list[int] = []
+        signals = (signal.SIGINT, signal.SIGTERM)
+
+        def on_signal(signum: int) -> None:
+            received.append(signum)
+            for s in signals:
+                loop.remove_signal_handler(s)
+            task.cancel()
+
+        installed = []
+        for s in signals:
+            try:
+                loop.add_signal_handler(s, on_signal, s)
+                installed.append(s)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass  # not the main thread, or a platform without signal support
+        try:
+            return await main
+        except asyncio.CancelledError:
+            if not received:
+                raise
+            task.uncancel()
+            return exit_on_signal if exit_on_signal is not None else 128 + received[0]
+        finally:
+            if not received:
+                for s in installed:
+                    loop.remove_signal_handler(s)
+
+    return asyncio.run(supervised())
+
+
+def _fail(command: str, message: str) -> int:
+    print(f"laminar {command}: error: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+# --------------------------------------------------------------------------- demo-server
+
+
+def _demo_server_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    p.add_argument(
+        "--port", type=int, default=8765, help="port (default: %(default)s; 0 = any free port)"
+    )
+    p.add_argument(
+        "--rate",
+        type=_non_negative_float,
+        default=20.0,
+        help="events per second of each feed (default: %(default)s; ?rate= overrides)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the deterministic content")
+    p.add_argument(
+        "--token",
+        default="demo-token",
+        help="token that the /secure/<feed> routes accept (default: %(default)s)",
+    )
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be >= 0")
+    return value
+
+
+@subcommand(
+    "demo-server",
+    help="serve the embedded demo SSE feeds on 127.0.0.1 until Ctrl-C",
+    arguments=_demo_server_arguments,
+    description="Serve deterministic, resumable SSE feeds (stocks, sensors, social, text, "
+    "custom, bench). The first line printed is the base URL.",
+)
+def cmd_demo_server(args: argparse.Namespace) -> int:
+    return run_async(_demo_server(args), exit_on_signal=EXIT_OK)
+
+
+async def _demo_server(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from laminar.demo_server import endpoints, start_demo_server
+
+    try:
+        runner, url = await start_demo_server(
+            args.host, args.port, rate=args.rate, seed=args.seed, token=args.token
+        )
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc} "
+            "(choose another --port, or --port 0 for any free one)",
+            option="port",
+        ) from exc
+    try:
+        print(url, flush=True)
+        width = max(len(u) for u, _ in endpoints(url))
+        lines = [f"  {u:<{width}}  {text}" for u, text in endpoints(url)]
+        print("laminar demo-server: serving SSE feeds (Ctrl-C to stop)", *lines, sep="\n")
+        print(f"  try: laminar tail {url}/stocks", flush=True)
+        await asyncio.Event().wait()  # until run_async cancels us on a signal
+    finally:
+        await runner.cleanup()
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- tail
+
+# (flag, connection option, metavar, help): the flags that mirror connection options
+_TAIL_OPTIONS: tuple[tuple[str, str, str, str], ...] = (
+    ("--auth-type", "auth_type", "TYPE", "none | bearer | api_key (default: from the flags given)"),
+    ("--token", "token", "TOKEN", "bearer token; '${VAR}' reads it from the environment"),
+    ("--token-file", "token_file", "PATH", "bearer token read from a file at every connection"),
+    ("--api-key", "api_key", "KEY", "API key; '${VAR}' reads it from the environment"),
+    ("--api-key-header", "api_key_header", "NAME", "header that carries --api-key"),
+    ("--last-event-id", "last_event_id", "ID", "resume after this id (sent as Last-Event-ID)"),
+    ("--reconnect-interval-ms", "reconnect_interval_ms", "MS", "first reconnection delay"),
+    ("--reconnect-backoff-ms", "reconnect_backoff_ms", "MS", "backoff base delay"),
+    ("--reconnect-multiplier", "reconnect_multiplier", "X", "backoff growth factor"),
+    ("--max-reconnect-interval-ms", "max_reconnect_interval_ms", "MS", "backoff cap"),
+    ("--max-reconnect-attempts", "max_reconnect_attempts", "N", "give up after N failures"),
+    ("--timeout-ms", "timeout_ms", "MS", "connect + response headers timeout"),
+    ("--keepalive-timeout-ms", "keepalive_timeout_ms", "MS", "longest silence before reconnecting"),
+    ("--method", "method", "METHOD", "HTTP method (default GET); also -X"),
+    ("--body", "body", "DATA", "request body, re-sent on every reconnection; @FILE reads a file"),
+    ("--proxy", "proxy", "URL", "HTTP proxy"),
+    ("--ca-cert", "ca_cert", "PATH", "CA bundle that verifies the server's TLS certificate"),
+)
+_SHORT = {"--method": "-X", "--body": "-d"}
+
+
+def _tail_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "endpoint",
+        metavar="ENDPOINT",
+        help="URL of the SSE stream; '/stocks' or ':8765/stocks' mean the local demo-server",
+    )
+    p.add_argument(
+        "-H",
+        "--header",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="request header (repeatable)",
+    )
+    for flag, option, metavar, text in _TAIL_OPTIONS:
+        names = [_SHORT[flag], flag] if flag in _SHORT else [flag]
+        p.add_argument(*names, dest=option, metavar=metavar, help=text)
+    p.add_argument(
+        "--decompress-response",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="decode gzip / deflate bodies incrementally",
+    )
+    p.add_argument(
+        "-k", "--insecure", action="store_true", help="do not verify TLS certificates (verify_tls)"
+    )
+    p.add_argument(
+        "-o",
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any other connection option, as in CREATE CONNECTION … WITH (…) (repeatable)",
+    )
+    p.add_argument(
+        "-n", "--limit", type=_positive_int, metavar="N", help="stop after N events (exit 0)"
+    )
+    p.add_argument(
+        "--format",
+        choices=sorted(_FORMATTERS),
+        default="auto",
+        help="json: one JSON object per line; pretty: readable; data: the data only; "
+        "auto (default): pretty on a terminal, json otherwise",
+    )
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be >= 1")
+    return value
+
+
+def normalize_endpoint(text: str) -> str:
+    """'/stocks' -> the local demo-server; ':9000/x' -> 127.0.0.1:9000; no scheme -> http://."""
+    if text.startswith("/"):
+        return DEMO_URL + text
+    if text.startswith(":"):
+        return "http://127.0.0.1" + text
+    if "://" not in text:
+        return "http://" + text
+    return text
+
+
+def tail_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The connection-option mapping that ``laminar tail``'s flags describe."""
+    options: dict[str, Any] = {"endpoint": normalize_endpoint(args.endpoint)}
+    headers: dict[str, str] = {}
+    for raw in args.header:
+        name, sep, value = raw.partition(":")
+        if not sep or not name.strip():
+            raise ConfigError(
+                "--header expects 'Name: value' (a header name, a colon, then the value)",
+                option="headers",
+            )
+        headers[name.strip()] = value.strip()
+    if headers:
+        options["headers"] = headers
+    for _, option, _, _ in _TAIL_OPTIONS:
+        value = getattr(args, option)
+        if value is not None:
+            options[option] = value
+    if "method" in options:
+        options["method"] = options["method"].upper()
+    body = options.get("body")
+    if isinstance(body, str) and body.startswith("@"):
+        try:
+            with open(body[1:], encoding="utf-8") as f:
+                options["body"] = f.read()
+        except OSError as exc:
+            raise ConfigError(
+                f"--body {body}: cannot read the file ({exc.strerror})", option="body"
+            ) from exc
+    if args.decompress_response is not None:
+        options["decompress_response"] = args.decompress_response
+    if args.insecure:
+        options["verify_tls"] = False
+    if "auth_type" not in options:
+        if "token" in options or "token_file" in options:
+            options["auth_type"] = "bearer"
+        elif "api_key" in options:
+            options["auth_type"] = "api_key"
+    for raw in args.option:
+        key, sep, value = raw.partition("=")
+        if not sep or not key.strip():
+            shown = f" (got {raw!r})" if raw.isidentifier() else ""
+            raise ConfigError(f"-o/--option expects KEY=VALUE{shown}", option="option")
+        options[key.strip()] = value
+    return options
+
+
+def _format_json(ev: Any, color: bool) -> str:
+    import json
+
+    record = {"event": ev.event, "data": ev.data, "id": ev.id, "retry": ev.retry}
+    return json.dumps(record) + "\n"
+
+
+def _format_data(ev: Any, color: bool) -> str:
+    return ev.data + "\n"
+
+
+def _format_pretty(ev: Any, color: bool) -> str:
+    dim, bold, reset = ("\x1b[2m", "\x1b[1;36m", "\x1b[0m") if color else ("", "", "")
+    head = f"{dim}#{ev.id}{reset} " if ev.id else ""
+    retry = f" {dim}(retry {ev.retry} ms){reset}" if ev.retry is not None else ""
+    data = ev.data.replace("\n", "\n    ")
+    return f"{head}{bold}{ev.event}{reset}{retry}  {data}\n"
+
+
+_FORMATTERS: dict[str, Callable[[Any, bool], str] | None] = {
+    "auto": None,
+    "json": _format_json,
+    "pretty": _format_pretty,
+    "data": _format_data,
+}
+
+
+@subcommand(
+    "tail",
+    help="print the events of an SSE endpoint as they arrive (reconnects, resumes)",
+    arguments=_tail_arguments,
+    description="Connect to an SSE endpoint and print its events as they arrive, reconnecting "
+    "with Last-Event-ID. Output is one JSON object per line "
+    '({"event","data","id","retry"}) when stdout is not a terminal.',
+)
+def cmd_tail(args: argparse.Namespace) -> int:
+    options = tail_options(args)
+    fmt = args.format
+    if fmt == "auto":
+        fmt = "pretty" if sys.stdout.isatty() else "json"
+    formatter = _FORMATTERS[fmt]
+    assert formatter is not None
+    color = fmt == "pretty" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    return run_async(_tail(options, formatter, color, args.limit))
+
+
+async def _tail(
+    options: dict[str, Any], formatter: Callable[[Any, bool], str], color: bool, limit: int | None
+) -> int:
+    from laminar.connectors.sse import ConnectionOptions, EventSource
+
+    connection = ConnectionOptions.from_options(options, env=os.environ)
+    out = sys.stdout
+    seen = 0
+    async with EventSource(connection) as source:
+        async for event in source:
+            out.write(formatter(event, color))
+            out.flush()
+            seen += 1
+            if limit is not None and seen >= limit:
+                break
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- main
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``laminar`` parser with one subparser per entry of ``COMMANDS``."""
+    parser = argparse.ArgumentParser(
+        prog="laminar",
+        description="Laminar: streaming SQL over Server-Sent Events.",
+    )
+    parser.add_argument("--version", action=_VersionAction)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in COMMANDS.values():
+        sub = subparsers.add_parser(
+            command.name, help=command.help, description=command.description
+        )
+        command.add_arguments(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``laminar`` console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return COMMANDS[args.command].run(args)
+    except LaminarError as exc:
+        return _fail(args.command, str(exc))
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # the reader went away (`laminar tail … | head`): stop quietly, and keep the
+        # interpreter from complaining when it flushes stdout at exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
