@@ -167,6 +167,9 @@ class _Parser:
     def parse_options(self) -> dict[str, OptionValue]:
         """``[WITH (key = value, …)]``; keys lower-cased, a duplicate key is an error."""
         if not self.accept_word("WITH"):
+            token = self.peek()
+            if token is not None and did_you_mean(token.text, ["WITH"]):
+                raise self.unexpected("WITH (...) or the end of the statement", ("WITH",))
             return {}
         if self.accept(TokenType.LPAREN) is None:
             raise self.unexpected("'(' after WITH", fix="write WITH (key = value, ...)")
@@ -208,7 +211,7 @@ class _Parser:
 
     def parse_option_value(self, key: str) -> OptionValue:
         start = self.peek()
-        if start is None:
+        if start is None or start.type in (TokenType.COMMA, TokenType.RPAREN):
             raise self.unexpected(f"a value for option '{key}'")
         sign = self.accept(TokenType.MINUS) or self.accept(TokenType.PLUS)
         token = self.peek()
@@ -323,7 +326,7 @@ class _Parser:
         columns: list[ColumnDef] = []
         table_key: list[tuple[str, Token]] = []
         key_token: Token | None = None
-        while self.accept(TokenType.RPAREN) is None:
+        while (close := self.accept(TokenType.RPAREN)) is None:
             if self.at_word("PRIMARY") and self.at_word("KEY", ahead=1):
                 if key_token is not None:
                     raise self.error("only one PRIMARY KEY clause is allowed", self.peek())
@@ -346,7 +349,7 @@ class _Parser:
                     "',' or ')' after a column definition", fix="is a ',' missing?"
                 )
         if not columns:
-            raise self.error("a table needs at least one column", key_token or self.peek())
+            raise self.error("a table needs at least one column", key_token or close)
         return self.apply_table_key(columns, table_key)
 
     def apply_table_key(
