@@ -7,6 +7,8 @@ then the dialect's corners, the query scanner (sources, LIMIT) and the errors
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -756,3 +758,27 @@ def test_statements_are_frozen() -> None:
     (show,) = parse_statements("SHOW TABLES")
     with pytest.raises(AttributeError):
         show.kind = "VIEWS"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("node", "parts"),
+    [
+        (CreateConnection, ["name", "connector", "options", "if_not_exists", "or_replace"]),
+        (CreateTable, ["name", "columns", "options", "if_not_exists", "or_replace"]),
+        (CreateView, ["name", "query", "or_replace", "if_not_exists"]),
+        (Select, ["query"]),
+        (InsertInto, ["target", "query"]),
+        (Drop, ["kind", "name", "if_exists"]),
+        (Show, ["kind"]),
+        (Describe, ["name"]),
+        (Query, ["sql", "sources", "limit", "line", "column"]),
+        (ColumnDef, ["name", "type", "primary_key", "not_null", "line", "column"]),
+        (OptionValue, ["value", "raw", "line", "column"]),
+    ],
+)
+def test_nodes_declare_their_parts(node: type, parts: list[str]) -> None:
+    positional = [f.name for f in dataclasses.fields(node) if not f.kw_only]
+    assert positional == parts
+    if node not in (Query, ColumnDef, OptionValue):
+        keyword = [f.name for f in dataclasses.fields(node) if f.kw_only]
+        assert keyword == ["line", "column", "text"]

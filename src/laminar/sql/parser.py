@@ -197,6 +197,10 @@ class _Parser:
         token = self.peek()
         return token is not None and token.type is kind
 
+    def at_text(self, text: str) -> bool:
+        token = self.peek()
+        return token is not None and token.text == text
+
     def parse_option_key(self) -> str:
         token = self.peek()
         if token is not None and token.type is TokenType.STRING:
@@ -280,10 +284,10 @@ class _Parser:
             or_replace = True
         token = self.peek()
         create = CREATE_PARSERS.get(token.upper) if token is not None else None
-        if create is None:
+        if token is None or create is None:
             raise self.unexpected("CONNECTION, TABLE or VIEW after CREATE", (*CREATE_PARSERS, "OR"))
         self.advance()
-        self.context = f"CREATE {token.upper}"  # type: ignore[union-attr]
+        self.context = f"CREATE {token.upper}"
         if_token = self.peek()
         if_not_exists = self.parse_if_not_exists()
         if if_not_exists and or_replace:
@@ -381,15 +385,15 @@ class _Parser:
         self.expect(TokenType.LPAREN, "after PRIMARY KEY")
         names: list[tuple[str, Token]] = []
         while True:
-            token = self.peek()
-            names.append((self.parse_identifier("a column name in PRIMARY KEY"), token))  # type: ignore[arg-type]
+            name = self.parse_identifier("a column name in PRIMARY KEY")
+            names.append((name, self.tokens[self.index - 1]))
             if self.accept(TokenType.RPAREN):
                 return names
             self.expect(TokenType.COMMA, "or ')' in the PRIMARY KEY column list")
 
     def parse_column(self) -> ColumnDef:
-        start = self.peek()
         name = self.parse_identifier("a column name or ')'")
+        start = self.tokens[self.index - 1]
         column_type = self.parse_type(name)
         primary_key = not_null = False
         while True:
@@ -409,7 +413,6 @@ class _Parser:
                     f"PRIMARY KEY, NOT NULL, ',' or ')' after the type of column '{name}'",
                     COLUMN_CONSTRAINTS,
                 )
-        assert start is not None
         return ColumnDef(name, column_type, primary_key, not_null, start.line, start.column)
 
     def parse_type(self, column: str) -> str:
@@ -427,11 +430,10 @@ class _Parser:
         text = " ".join(words)
         if self._at(TokenType.LPAREN):
             text += self.parse_type_arguments(column)
-        while self.peek() is not None and self.peek().text == "[":  # type: ignore[union-attr]
+        while self.at_text("["):
             self.advance()
             size = self.accept(TokenType.NUMBER)
-            close = self.peek()
-            if close is None or close.text != "]":
+            if not self.at_text("]"):
                 raise self.unexpected(f"']' in the type of column '{column}'")
             self.advance()
             text += f"[{size.text if size else ''}]"

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 from laminar.errors import SQLError
 
@@ -41,8 +41,9 @@ class TokenType(Enum):
     OP = "operator"  # any other punctuation
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
+    """One token: its type, exact text, offsets in the source and 1-based position."""
+
     type: TokenType
     text: str
     start: int
