@@ -749,7 +749,7 @@ async def start_demo_server(
     """
     runner = web.AppRunner(build_app(**opts), access_log=None, shutdown_timeout=2.0)
     await runner.setup()
-    site = web.TCPSite(runner, host, port, shutdown_timeout=2.0)
+    site = web.TCPSite(runner, host, port)
     try:
         await site.start()
     except BaseException:
