@@ -33,7 +33,8 @@ DEFAULT_MAX_EVENT_SIZE = 1 << 20  # 1 MiB of decoded text per line or event
 # One complete "simple" event block, LF-normalised, followed by its blank line.
 # Used with re.split: the text between matches must be empty for the fast path
 # to apply, which proves every line was one of these fields and nothing else.
-_FAST_BLOCK = r"(?:id: ?([^\n\x00]*)\n)?(?:event: ?([^\n]*)\n)?data: ?([^\n]*)\n\n"
+# Possessive ``.*+`` (no backtracking state) is measurably faster than ``[^\n]*``.
+_FAST_BLOCK = r"(?:id: ?([^\n\x00]*+)\n)?(?:event: ?(.*+)\n)?data: ?(.*+)\n\n"
 _FAST_GROUPS = 3
 # When the first block is longer than this, events are big and go to the general path.
 _FAST_MAX_BLOCK_SIZE = 512
@@ -46,7 +47,7 @@ def _fast_pattern(comment_prefix: str, skip_comments: bool) -> re.Pattern[str]:
     # counted separately), so keep-alive comments do not force the slow path.
     prefixes = {":", comment_prefix} if comment_prefix else {":"}
     alternatives = "|".join(re.escape(p) for p in sorted(prefixes))
-    return re.compile(rf"(?:(?:{alternatives})[^\n]*\n)*" + _FAST_BLOCK)
+    return re.compile(rf"(?:(?:{alternatives}).*+\n)*" + _FAST_BLOCK)
 
 
 class SSEDecoder:
