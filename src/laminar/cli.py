@@ -223,7 +223,7 @@ async def _demo_server(args: argparse.Namespace) -> int:
 
 # (flag, connection option, metavar, help): the flags that mirror connection options
 _TAIL_OPTIONS: tuple[tuple[str, str, str, str], ...] = (
-    ("--auth-type", "auth_type", "TYPE", "none | bearer | api_key (default: from the flags given)"),
+    ("--auth-type", "auth_type", "TYPE", "none | bearer | api_key (default: inferred)"),
     ("--token", "token", "TOKEN", "bearer token; '${VAR}' reads it from the environment"),
     ("--token-file", "token_file", "PATH", "bearer token read from a file at every connection"),
     ("--api-key", "api_key", "KEY", "API key; '${VAR}' reads it from the environment"),
@@ -236,7 +236,7 @@ _TAIL_OPTIONS: tuple[tuple[str, str, str, str], ...] = (
     ("--max-reconnect-attempts", "max_reconnect_attempts", "N", "give up after N failures"),
     ("--timeout-ms", "timeout_ms", "MS", "connect + response headers timeout"),
     ("--keepalive-timeout-ms", "keepalive_timeout_ms", "MS", "longest silence before reconnecting"),
-    ("--method", "method", "METHOD", "HTTP method (default GET); also -X"),
+    ("--method", "method", "METHOD", "HTTP method (default GET, or POST with --body)"),
     ("--body", "body", "DATA", "request body, re-sent on every reconnection; @FILE reads a file"),
     ("--proxy", "proxy", "URL", "HTTP proxy"),
     ("--ca-cert", "ca_cert", "PATH", "CA bundle that verifies the server's TLS certificate"),
@@ -280,6 +280,13 @@ def _tail_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "-n", "--limit", type=_positive_int, metavar="N", help="stop after N events (exit 0)"
+    )
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="report connects, disconnects and reconnections (and comments, with "
+        "-o ignore_comments=false) on stderr",
     )
     p.add_argument(
         "--format",
@@ -331,6 +338,8 @@ def tail_options(args: argparse.Namespace) -> dict[str, Any]:
             options[option] = value
     if "method" in options:
         options["method"] = options["method"].upper()
+    elif "body" in options:
+        options["method"] = "POST"  # as curl -d does
     body = options.get("body")
     if isinstance(body, str) and body.startswith("@"):
         try:
@@ -344,11 +353,6 @@ def tail_options(args: argparse.Namespace) -> dict[str, Any]:
         options["decompress_response"] = args.decompress_response
     if args.insecure:
         options["verify_tls"] = False
-    if "auth_type" not in options:
-        if "token" in options or "token_file" in options:
-            options["auth_type"] = "bearer"
-        elif "api_key" in options:
-            options["auth_type"] = "api_key"
     for raw in args.option:
         key, sep, value = raw.partition("=")
         if not sep or not key.strip():
@@ -401,23 +405,59 @@ def cmd_tail(args: argparse.Namespace) -> int:
     formatter = _FORMATTERS[fmt]
     assert formatter is not None
     color = fmt == "pretty" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    return run_async(_tail(options, formatter, color, args.limit))
+    return run_async(_tail(options, formatter, color, args.limit, args.verbose))
 
 
 async def _tail(
-    options: dict[str, Any], formatter: Callable[[Any, bool], str], color: bool, limit: int | None
+    options: dict[str, Any],
+    formatter: Callable[[Any, bool], str],
+    color: bool,
+    limit: int | None,
+    verbose: bool = False,
 ) -> int:
-    from laminar.connectors.sse import ConnectionOptions, EventSource
+    import logging
 
+    from laminar.connectors.sse import ConnectionOptions, EventSource, SourceObserver
+
+    class StderrObserver(SourceObserver):
+        """``--verbose``: the connection's life, one line each on stderr (no secrets)."""
+
+        def _say(self, text: str) -> None:
+            print(f"laminar tail: {text}", file=sys.stderr, flush=True)
+
+        def on_connecting(self, attempt: int) -> None:
+            self._say(
+                f"connecting to {connection.display_endpoint}"
+                + (f" (attempt {attempt})" if attempt else "")
+            )
+
+        def on_open(self, status: int, headers: Any) -> None:
+            encoding = headers.get("Content-Encoding")
+            self._say(f"open: HTTP {status}" + (f", {encoding}" if encoding else ""))
+
+        def on_comment(self, text: str) -> None:
+            self._say(f"comment: {text}")
+
+        def on_disconnect(self, reason: str, error: BaseException | None) -> None:
+            self._say(f"disconnected: {reason}" + (f" ({error})" if error else ""))
+
+        def on_retry(self, attempt: int, delay_s: float, reason: str) -> None:
+            self._say(f"reconnecting in {delay_s:.2f} s (attempt {attempt}, after {reason})")
+
+    # errors reach the user once, as the exception main() prints; --verbose shows the rest
+    logging.getLogger("laminar").addHandler(logging.NullHandler())
     connection = ConnectionOptions.from_options(options, env=os.environ)
+    observer = StderrObserver() if verbose else None
     out = sys.stdout
-    seen = 0
-    async with EventSource(connection) as source:
-        async for event in source:
-            out.write(formatter(event, color))
+    remaining = limit
+    async with EventSource(connection, observer) as source:
+        async for batch in source.batches():  # one network read: one write, one flush
+            if remaining is not None:
+                batch = batch[:remaining]
+                remaining -= len(batch)
+            out.write("".join([formatter(event, color) for event in batch]))
             out.flush()
-            seen += 1
-            if limit is not None and seen >= limit:
+            if remaining == 0:
                 break
     return EXIT_OK
 
