@@ -1,0 +1,723 @@
+"""Connection options of the SSE connector: schema, defaults, validation, ${VAR}, redaction.
+
+Contract:
+
+* ``ConnectionOptions.from_options(mapping, env=...)`` (or ``ConnectionOptions(mapping)``,
+  or keyword arguments) takes every option out of the mapping one by one; values may
+  be Python values or the strings/ints/floats/bools SQL produces. An unknown name, a
+  wrong type or an out-of-range value raises ``ConfigError`` naming the option and
+  the fix. Option names are case-insensitive.
+* ``${VAR}`` (and ``${VAR:-default}``) references in string options are kept as
+  written and resolved by ``resolve()``, which the transport calls before every
+  (re)connection: rotated credentials and a re-read ``token_file`` take effect on
+  the next reconnection. A missing variable is a ``ConfigError`` naming the
+  variable and the option.
+* Secrets — ``token``, ``api_key``, auth-like headers, credentials in URLs and every
+  value substituted from ``${VAR}`` — never appear in ``repr()``, ``redacted()`` or
+  in text passed through ``ResolvedRequest.scrub()``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import ssl
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from laminar._suggest import did_you_mean
+from laminar.errors import ConfigError
+
+REDACTED = "***"
+DEFAULT_API_KEY_HEADER = "X-API-Key"
+DEFAULT_MAX_EVENT_SIZE = 1 << 20
+MAX_REDIRECTS = 10
+METHODS = ("GET", "POST", "PUT", "PATCH")
+AUTH_TYPES = ("none", "bearer", "api_key")
+
+# Header names whose values are always hidden (besides the configured api_key_header).
+_SECRET_HEADER = re.compile(
+    r"authorization|cookie|token|secret|password|passwd|api[-_]?key|apikey|auth|session"
+    r"|signature|credential",
+    re.IGNORECASE,
+)
+_SECRET_QUERY = re.compile(
+    r"([?&](?:[^=&#]*(?:token|secret|password|passwd|key|auth|sig|signature|session|"
+    r"credential)[^=&#]*)=)([^&#]*)",
+    re.IGNORECASE,
+)
+_URL_USERINFO = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/@:]*):[^/@]*@")
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_SIZE = re.compile(r"^\s*(\d+)\s*(kib|mib|gib|k|m|g)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {
+    None: 1,
+    "k": 1 << 10,
+    "kib": 1 << 10,
+    "m": 1 << 20,
+    "mib": 1 << 20,
+    "g": 1 << 30,
+    "gib": 1 << 30,
+}
+_TRUE = frozenset({"true", "yes", "on", "1"})
+_FALSE = frozenset({"false", "no", "off", "0"})
+
+
+# -- value parsers: raw value -> typed value, or ConfigError ------------------
+
+
+def _fail(option: str, message: str) -> ConfigError:
+    return ConfigError(f"option {option}: {message}", option=option)
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _check_vars(option: str, text: str) -> None:
+    """Reject a malformed ``${...}`` (the well-formed ones are resolved later)."""
+    rest = _VAR.sub("", text)
+    if "${" in rest:
+        raise _fail(
+            option,
+            "malformed environment reference; write ${NAME} or ${NAME:-default} "
+            "(NAME: letters, digits and _)",
+        )
+
+
+def _parse_str(option: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise _fail(option, f"expected a string, got {_shown(value)}")
+    if "\r" in value or "\n" in value or "\x00" in value:
+        raise _fail(option, "line breaks and NUL are not allowed")
+    _check_vars(option, value)
+    return value
+
+
+def _parse_text(option: str, value: object) -> str:
+    """Like _parse_str, but line breaks are fine (a request body)."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8")
+    if not isinstance(value, str):
+        raise _fail(option, f"expected a string, got {_shown(value)}")
+    _check_vars(option, value)
+    return value
+
+
+def _parse_url(option: str, value: object) -> str:
+    text = _parse_str(option, value).strip()
+    if not text:
+        raise _fail(option, "must not be empty")
+    if "${" not in text.split("://", 1)[0]:
+        _check_http_url(option, text)
+    return text
+
+
+def _check_http_url(option: str, url: str) -> None:
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in ("http", "https") or not rest or rest[0] in "/?#":
+        raise _fail(
+            option,
+            f"expected an http:// or https:// URL with a host, got {_shown(redact_url(url))}",
+        )
+
+
+def _parse_int(option: str, value: object, *, minimum: int = 0, maximum: int = 2**53) -> int:
+    number: int | None = None
+    if isinstance(value, bool):
+        number = None
+    elif isinstance(value, int):
+        number = value
+    elif (isinstance(value, float) and value.is_integer()) or (
+        isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value)
+    ):
+        number = int(value)
+    if number is None:
+        hint = ""
+        if isinstance(value, str) and "${" in value:
+            hint = " (${VAR} references are resolved in string options only)"
+        raise _fail(option, f"expected a whole number, got {_shown(value)}{hint}")
+    if not minimum <= number <= maximum:
+        raise _fail(option, f"must be between {minimum} and {maximum}, got {number}")
+    return number
+
+
+def _parse_float(option: str, value: object, *, minimum: float, maximum: float) -> float:
+    number: float | None = None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+    if number is None or not math.isfinite(number):
+        raise _fail(option, f"expected a number, got {_shown(value)}")
+    if not minimum <= number <= maximum:
+        raise _fail(option, f"must be between {minimum:g} and {maximum:g}, got {number:g}")
+    return number
+
+
+def _parse_bool(option: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+    raise _fail(option, f"expected true or false, got {_shown(value)}")
+
+
+def _parse_choice(option: str, value: object, choices: tuple[str, ...]) -> str:
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        for choice in choices:
+            if choice.lower() == lowered:
+                return choice
+    suggestion = did_you_mean(str(value), choices) if isinstance(value, str) else ""
+    raise _fail(option, f"expected one of {', '.join(choices)}, got {_shown(value)}{suggestion}")
+
+
+def _parse_size(option: str, value: object) -> int:
+    if isinstance(value, str):
+        match = _SIZE.match(value)
+        if not match:
+            raise _fail(
+                option, f"expected a number of bytes such as 1048576 or '1MiB', got {_shown(value)}"
+            )
+        unit = match.group(2).lower() if match.group(2) else None
+        value = int(match.group(1)) * _SIZE_UNITS[unit]
+    return _parse_int(option, value, minimum=16, maximum=1 << 30)
+
+
+def _parse_headers(option: str, value: object) -> dict[str, str]:
+    """A mapping, a JSON object string, or the legacy 'Name: value, Name2: value2' form."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return {}
+        if text.startswith("{"):
+            try:
+                value = json.loads(text)
+            except ValueError as exc:
+                raise _fail(
+                    option,
+                    f"not valid JSON ({exc.msg} at position {exc.pos}); "
+                    'write a JSON object such as \'{"X-Client": "a"}\'',
+                ) from None
+        else:
+            pairs: dict[str, str] = {}
+            for item in text.split(","):
+                name, colon, header_value = item.partition(":")
+                if not colon or not name.strip():
+                    raise _fail(
+                        option,
+                        'expected a JSON object such as \'{"X-Client": "a"}\' '
+                        "(or 'Name: value, Name2: value2')",
+                    )
+                pairs[name.strip()] = header_value.strip()
+            value = pairs
+    if not isinstance(value, Mapping):
+        raise _fail(
+            option, f"expected a JSON object of header names to values, got {_shown(value)}"
+        )
+    headers: dict[str, str] = {}
+    for name, header_value in value.items():
+        if not isinstance(name, str) or not _HEADER_NAME.match(name):
+            raise _fail(option, f"{_shown(name)} is not a valid header name")
+        if isinstance(header_value, bool):
+            header_value = "true" if header_value else "false"
+        elif isinstance(header_value, (int, float)):
+            header_value = str(header_value)
+        if not isinstance(header_value, str):
+            raise _fail(option, f"header {name!r}: expected a string value")
+        headers[name] = _parse_str(option, header_value)
+    return headers
+
+
+def _ms(minimum: int) -> Callable[[str, object], int]:
+    return lambda option, value: _parse_int(option, value, minimum=minimum, maximum=2**31)
+
+
+# -- the schema ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """One connection option: how to parse it, its default, and whether it is secret."""
+
+    parse: Callable[[str, object], Any]
+    default: Any
+    secret: bool = False
+    doc: str = ""
+
+
+def _optional(parse: Callable[[str, object], Any]) -> Callable[[str, object], Any]:
+    return lambda option, value: None if value is None else parse(option, value)
+
+
+SPECS: dict[str, OptionSpec] = {
+    "endpoint": OptionSpec(_parse_url, None, doc="SSE endpoint URL (required)"),
+    "headers": OptionSpec(_parse_headers, {}, doc="extra request headers"),
+    "auth_type": OptionSpec(
+        lambda o, v: _parse_choice(o, v, AUTH_TYPES), "none", doc="none | bearer | api_key"
+    ),
+    "token": OptionSpec(_optional(_parse_str), None, secret=True, doc="bearer token"),
+    "token_file": OptionSpec(
+        _optional(_parse_str), None, doc="file holding the bearer token, re-read at each connection"
+    ),
+    "api_key": OptionSpec(_optional(_parse_str), None, secret=True, doc="API key"),
+    "api_key_header": OptionSpec(
+        _parse_str, DEFAULT_API_KEY_HEADER, doc="header that carries api_key"
+    ),
+    "timeout_ms": OptionSpec(_ms(0), 60000, doc="connect + response headers; 0 = no limit"),
+    "keepalive_timeout_ms": OptionSpec(_ms(0), 0, doc="longest silence; 0 = off"),
+    "ignore_comments": OptionSpec(_parse_bool, True, doc="drop comment lines"),
+    "comment_prefix": OptionSpec(_parse_str, ":", doc="extra prefix that marks a comment"),
+    "reconnect_interval_ms": OptionSpec(_ms(0), 3000, doc="reconnection time before backoff"),
+    "reconnect_backoff_ms": OptionSpec(
+        _optional(_ms(0)), None, doc="base of the backoff; default reconnect_interval_ms"
+    ),
+    "reconnect_multiplier": OptionSpec(
+        lambda o, v: _parse_float(o, v, minimum=1.0, maximum=100.0),
+        2.0,
+        doc="growth factor per failed attempt",
+    ),
+    "max_reconnect_interval_ms": OptionSpec(_ms(0), 60000, doc="cap of the backoff"),
+    "max_reconnect_attempts": OptionSpec(
+        _optional(lambda o, v: _parse_int(o, v, minimum=0, maximum=2**31)),
+        None,
+        doc="consecutive failed attempts before giving up; default unlimited",
+    ),
+    "last_event_id": OptionSpec(_parse_str, "", doc="Last-Event-ID of the first connection"),
+    "persist_event_id": OptionSpec(_parse_bool, False, doc="checkpoint the last event id"),
+    "decompress_response": OptionSpec(_parse_bool, True, doc="ask for and decode gzip/deflate"),
+    "method": OptionSpec(lambda o, v: _parse_choice(o, v, METHODS), "GET", doc="HTTP method"),
+    "body": OptionSpec(_optional(_parse_text), None, doc="request body, re-sent on reconnection"),
+    "proxy": OptionSpec(_optional(_parse_url), None, doc="HTTP proxy URL"),
+    "ca_cert": OptionSpec(_optional(_parse_str), None, doc="PEM file of CAs to trust"),
+    "verify_tls": OptionSpec(_parse_bool, True, doc="verify the server's certificate"),
+    "max_event_size": OptionSpec(
+        _parse_size, DEFAULT_MAX_EVENT_SIZE, doc="largest line or event, in bytes"
+    ),
+}
+
+
+# -- redaction ----------------------------------------------------------------
+
+
+def redact_url(url: str) -> str:
+    """``url`` with the password of its userinfo and secret-looking query values hidden."""
+    url = _URL_USERINFO.sub(lambda m: f"{m.group(1)}:{REDACTED}@", url)
+    return _SECRET_QUERY.sub(lambda m: m.group(1) + REDACTED, url)
+
+
+def is_secret_header(name: str, api_key_header: str = DEFAULT_API_KEY_HEADER) -> bool:
+    """True for headers whose values must never be shown (Authorization, cookies, keys…)."""
+    return name.lower() == api_key_header.lower() or bool(_SECRET_HEADER.search(name))
+
+
+def redact_headers(
+    headers: Mapping[str, str] | Any, api_key_header: str = DEFAULT_API_KEY_HEADER
+) -> dict[str, str]:
+    """A copy of ``headers`` (any mapping or multidict) with secret values replaced by '***'."""
+    return {
+        name: REDACTED if is_secret_header(name, api_key_header) else value
+        for name, value in headers.items()
+    }
+
+
+# -- the resolved request -------------------------------------------------------
+
+
+@dataclass(frozen=True, repr=False)
+class ResolvedRequest:
+    """What one connection attempt sends, with every ``${VAR}`` and file resolved.
+
+    Holds secrets in clear: never log it. ``scrub(text)`` hides them in any text.
+    """
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes | None
+    proxy: str | None
+    ssl: ssl.SSLContext | bool
+    last_event_id: str = ""
+    secrets: tuple[str, ...] = field(default=())
+
+    def scrub(self, text: str) -> str:
+        """``text`` with every secret value (and URL credentials) replaced by '***'."""
+        for secret in self.secrets:
+            text = text.replace(secret, REDACTED)
+        return redact_url(text) if "://" in text else text
+
+    def __repr__(self) -> str:
+        return f"ResolvedRequest(method={self.method!r}, url=<redacted>)"
+
+
+class _Resolver:
+    """Substitutes ``${VAR}`` from ``env`` and remembers what it substituted (secrets)."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.secrets: set[str] = set()
+
+    def __call__(self, option: str, text: str) -> str:
+        if "${" not in text:
+            return text
+
+        def substitute(match: re.Match[str]) -> str:
+            name, default = match.group(1), match.group(2)
+            value = self.env.get(name)
+            if value is None:
+                if default is None:
+                    raise ConfigError(
+                        f"option {option}: environment variable {name} is not set "
+                        f"(referenced as ${{{name}}}); set it, or write ${{{name}:-default}}",
+                        option=option,
+                    )
+                value = default
+            if len(value) >= 3:
+                self.secrets.add(value)
+            return value
+
+        return _VAR.sub(substitute, text)
+
+
+# -- the options object ---------------------------------------------------------
+
+
+class ConnectionOptions:
+    """Validated connection options of an SSE source. Immutable; ``${VAR}`` kept unresolved."""
+
+    OPTION_NAMES: frozenset[str] = frozenset(SPECS)
+    SECRET_OPTIONS: frozenset[str] = frozenset(n for n, s in SPECS.items() if s.secret)
+
+    endpoint: str
+    headers: dict[str, str]
+    auth_type: str
+    token: str | None
+    token_file: str | None
+    api_key: str | None
+    api_key_header: str
+    timeout_ms: int
+    keepalive_timeout_ms: int
+    ignore_comments: bool
+    comment_prefix: str
+    reconnect_interval_ms: int
+    reconnect_backoff_ms: int | None
+    reconnect_multiplier: float
+    max_reconnect_interval_ms: int
+    max_reconnect_attempts: int | None
+    last_event_id: str
+    persist_event_id: bool
+    decompress_response: bool
+    method: str
+    body: str | None
+    proxy: str | None
+    ca_cert: str | None
+    verify_tls: bool
+    max_event_size: int
+
+    def __init__(
+        self,
+        options: Mapping[str, Any] | None = None,
+        /,
+        *,
+        env: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        given = _normalise({**(options or {}), **kwargs})
+        object.__setattr__(self, "_given", given)
+        object.__setattr__(self, "_env", env)
+        for name, spec in SPECS.items():
+            value = given.get(name)
+            parsed = spec.default if value is None else spec.parse(name, value)
+            if isinstance(parsed, dict):
+                parsed = dict(parsed)
+            object.__setattr__(self, name, parsed)
+        if "auth_type" not in given:
+            object.__setattr__(self, "auth_type", self._inferred_auth_type())
+        self._check_combinations()
+
+    @classmethod
+    def from_options(
+        cls, options: Mapping[str, Any], env: Mapping[str, str] | None = None
+    ) -> ConnectionOptions:
+        """Validate ``options`` (a WITH clause, a dict); ``env`` resolves ``${VAR}`` later.
+
+        ``env=None`` means ``os.environ`` as it is at each connection.
+        """
+        return cls(options, env=env)
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> ConnectionOptions:
+        """A new options object: these options replace this one's (inline table options)."""
+        return ConnectionOptions({**self._given, **_normalise(overrides)}, env=self._env)
+
+    # -- validation across options ----------------------------------------------
+
+    def _inferred_auth_type(self) -> str:
+        has_token = self.token is not None or self.token_file is not None
+        if has_token and self.api_key is not None:
+            raise ConfigError(
+                "options token and api_key are both set: choose one with "
+                "auth_type = 'bearer' or auth_type = 'api_key'",
+                option="auth_type",
+            )
+        if has_token:
+            return "bearer"
+        return "api_key" if self.api_key is not None else "none"
+
+    def _check_combinations(self) -> None:
+        if self.endpoint is None:
+            raise ConfigError(
+                "option endpoint is required: the URL of the SSE stream, "
+                "e.g. endpoint = 'https://stream.example.com/events'",
+                option="endpoint",
+            )
+        if self.token is not None and self.token_file is not None:
+            raise ConfigError(
+                "options token and token_file are both set: keep one of them", option="token"
+            )
+        if self.auth_type == "bearer" and self.token is None and self.token_file is None:
+            raise ConfigError(
+                "auth_type is 'bearer' but no token is set: set token (e.g. '${SSE_TOKEN}') "
+                "or token_file",
+                option="token",
+            )
+        if self.auth_type == "api_key" and self.api_key is None:
+            raise ConfigError(
+                "auth_type is 'api_key' but api_key is not set: set api_key (e.g. "
+                "'${SSE_API_KEY}'); it is sent in the header named by api_key_header "
+                f"(default {DEFAULT_API_KEY_HEADER})",
+                option="api_key",
+            )
+        if self.auth_type == "none":
+            for name in ("token", "token_file", "api_key"):
+                if getattr(self, name) is not None:
+                    raise ConfigError(
+                        f"option {name} is set but auth_type is 'none': remove {name} or set "
+                        f"auth_type = '{'api_key' if name == 'api_key' else 'bearer'}'",
+                        option=name,
+                    )
+        if not _HEADER_NAME.match(self.api_key_header):
+            raise ConfigError(
+                f"option api_key_header: {self.api_key_header!r} is not a valid header name",
+                option="api_key_header",
+            )
+        if not self.comment_prefix:
+            raise ConfigError(
+                "option comment_prefix must not be empty (the default is ':')",
+                option="comment_prefix",
+            )
+        if self.body is not None and self.method == "GET":
+            raise ConfigError(
+                "option body is set but method is GET: set method = 'POST' (or PUT, PATCH)",
+                option="body",
+            )
+        if self.ca_cert is not None and not self.verify_tls:
+            raise ConfigError(
+                "options ca_cert and verify_tls = false contradict each other: "
+                "keep ca_cert to trust its CAs, or drop it to skip verification",
+                option="ca_cert",
+            )
+
+    # -- resolution (at each connection) ------------------------------------------
+
+    def resolve(self, last_event_id: str | None = None) -> ResolvedRequest:
+        """Resolve ``${VAR}``, ``token_file`` and ``ca_cert`` now, for one connection attempt.
+
+        ``last_event_id`` is the id to resume from; ``None`` means the (resolved)
+        ``last_event_id`` option. Raises ConfigError naming the option at fault.
+        """
+        sub = _Resolver(os.environ if self._env is None else self._env)
+        url = sub("endpoint", self.endpoint)
+        _check_http_url("endpoint", url)
+        headers: dict[str, str] = {
+            "Accept": "text/event-stream",
+            "Cache-Control": "no-cache",
+            "Accept-Encoding": "gzip, deflate" if self.decompress_response else "identity",
+        }
+        body: bytes | None = None
+        if self.body is not None:
+            text = sub("body", self.body)
+            body = text.encode("utf-8")
+            headers["Content-Type"] = _guess_content_type(text)
+        present = {name.lower(): name for name in headers}
+        for name, value in self.headers.items():
+            headers.pop(present.get(name.lower(), name), None)
+            headers[name] = sub("headers", value)
+        secrets = set()
+        if self.auth_type == "bearer":
+            token = self._read_token_file() if self.token_file else sub("token", self.token or "")
+            _set_header(headers, "Authorization", f"Bearer {token}")
+            secrets.add(token)
+        elif self.auth_type == "api_key":
+            api_key = sub("api_key", self.api_key or "")
+            _set_header(headers, self.api_key_header, api_key)
+            secrets.add(api_key)
+        if last_event_id is None:
+            last_event_id = sub("last_event_id", self.last_event_id)
+        if last_event_id:
+            _set_header(headers, "Last-Event-ID", last_event_id)
+        for name, value in headers.items():
+            if "\r" in value or "\n" in value:
+                raise ConfigError(
+                    f"header {name}: its value contains a line break after ${{VAR}} "
+                    "resolution; fix the variable",
+                    option="headers",
+                )
+            if is_secret_header(name, self.api_key_header) and value:
+                secrets.add(value)
+        proxy = sub("proxy", self.proxy) if self.proxy is not None else None
+        if proxy is not None:
+            _check_http_url("proxy", proxy)
+        secrets |= sub.secrets
+        return ResolvedRequest(
+            method=self.method,
+            url=url,
+            headers=headers,
+            body=body,
+            proxy=proxy,
+            ssl=self._ssl_context(sub),
+            last_event_id=last_event_id,
+            secrets=tuple(sorted((s for s in secrets if s), key=len, reverse=True)),
+        )
+
+    def _read_token_file(self) -> str:
+        path = os.path.expanduser(self.token_file or "")
+        try:
+            with open(path, encoding="utf-8") as handle:
+                token = handle.read().strip()
+        except OSError as exc:
+            raise ConfigError(
+                f"option token_file: cannot read {path!r} ({exc.strerror or exc}); "
+                "check the path and its permissions",
+                option="token_file",
+            ) from None
+        if not token:
+            raise ConfigError(
+                f"option token_file: {path!r} is empty; write the bearer token into it",
+                option="token_file",
+            )
+        return token
+
+    def _ssl_context(self, sub: _Resolver) -> ssl.SSLContext | bool:
+        if not self.verify_tls:
+            return False
+        if self.ca_cert is None:
+            return True
+        path = os.path.expanduser(sub("ca_cert", self.ca_cert))
+        try:
+            return ssl.create_default_context(cafile=path)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(
+                f"option ca_cert: cannot load CA certificates from {path!r} ({exc}); "
+                "give a PEM file",
+                option="ca_cert",
+            ) from None
+
+    # -- presentation -------------------------------------------------------------
+
+    @property
+    def display_endpoint(self) -> str:
+        """The endpoint as configured (``${VAR}`` unresolved), credentials hidden."""
+        return redact_url(self.endpoint)
+
+    def redacted(self) -> dict[str, str]:
+        """Every option that has a value, as text, secrets replaced by '***'.
+
+        For SHOW / DESCRIBE and system tables.
+        """
+        shown: dict[str, str] = {}
+        for name in SPECS:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if name in self.SECRET_OPTIONS:
+                shown[name] = REDACTED
+            elif name in ("endpoint", "proxy"):
+                shown[name] = redact_url(value)
+            elif name == "headers":
+                shown[name] = json.dumps(redact_headers(value, self.api_key_header))
+            elif isinstance(value, bool):
+                shown[name] = "true" if value else "false"
+            elif isinstance(value, float):
+                shown[name] = f"{value:g}"
+            else:
+                shown[name] = str(value)
+        return shown
+
+    def items(self) -> Iterator[tuple[str, Any]]:
+        """(name, value) of every option, parsed, ``${VAR}`` unresolved. Holds secrets."""
+        for name in SPECS:
+            yield name, getattr(self, name)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("ConnectionOptions is immutable; use with_overrides()")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ConnectionOptions):
+            return NotImplemented
+        return list(self.items()) == list(other.items())
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"ConnectionOptions({self.redacted()!r})"
+
+
+def _normalise(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Lower-case the names and reject unknown or duplicate ones (did you mean …?)."""
+    normalised: dict[str, Any] = {}
+    for name, value in options.items():
+        if not isinstance(name, str):
+            raise ConfigError(f"option names must be strings, got {name!r}")
+        key = name.strip().lower()
+        if key not in SPECS:
+            hint = did_you_mean(key, SPECS) or f"; known options: {', '.join(sorted(SPECS))}"
+            raise ConfigError(f"unknown connection option {name!r}{hint}", option=name)
+        if key in normalised and key != name:
+            raise ConfigError(f"option {key} is given twice", option=key)
+        normalised[key] = value
+    return normalised
+
+
+def _set_header(headers: dict[str, str], name: str, value: str) -> None:
+    for existing in [h for h in headers if h.lower() == name.lower()]:
+        del headers[existing]
+    headers[name] = value
+
+
+def _guess_content_type(body: str) -> str:
+    stripped = body.lstrip()
+    if stripped[:1] in ("{", "["):
+        try:
+            json.loads(body)
+        except ValueError:
+            return "text/plain; charset=utf-8"
+        return "application/json"
+    return "text/plain; charset=utf-8"
+
+
+__all__ = [
+    "DEFAULT_API_KEY_HEADER",
+    "MAX_REDIRECTS",
+    "REDACTED",
+    "SPECS",
+    "ConnectionOptions",
+    "OptionSpec",
+    "ResolvedRequest",
+    "is_secret_header",
+    "redact_headers",
+    "redact_url",
+]

@@ -1,0 +1,732 @@
+"""EventSource: an SSE client on aiohttp that owns its connection's whole life.
+
+Contract:
+
+* ``async with EventSource(endpoint_or_options, observer, **options) as source`` then
+  ``async for event in source`` (one SSEEvent at a time) or ``async for batch in
+  source.batches()`` (the decoder's non-empty list per network read — the fast path).
+* The socket is read only when the consumer asks for more: no internal queue, so a
+  slow consumer slows the server (back-pressure). Decompressed output is fed to the
+  decoder in slices of at most ``_INFLATE_SLICE`` bytes, one batch per slice.
+* Iteration ends normally when the server answers 204 or the source is closed. It
+  raises a LaminarError for what retrying cannot fix: ConfigError, AuthError (401,
+  403), HTTPStatusError (other 4xx, too many redirects), ContentTypeError,
+  EventTooLargeError, SourceError (TLS verification) and ReconnectExhaustedError.
+  Everything else — EOF, network errors, 429/5xx, a silent connection beyond
+  ``keepalive_timeout_ms`` — reconnects after ``backoff_delay`` with Last-Event-ID.
+* Options, ``${VAR}``s and ``token_file`` are resolved afresh for every attempt.
+* Foreign exceptions are translated here and nowhere else; messages are scrubbed of
+  secrets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import zlib
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from time import monotonic
+from typing import Any
+
+import aiohttp
+
+from laminar.connectors.sse.backoff import backoff_delay, parse_retry_after
+from laminar.connectors.sse.observer import SourceObserver
+from laminar.connectors.sse.options import (
+    MAX_REDIRECTS,
+    ConnectionOptions,
+    ResolvedRequest,
+    redact_headers,
+)
+from laminar.errors import (
+    AuthError,
+    ContentTypeError,
+    EventTooLargeError,
+    HTTPStatusError,
+    LaminarError,
+    ReconnectExhaustedError,
+    SourceError,
+    SSEProtocolError,
+)
+from laminar.sse import SSEComment, SSEDecoder, SSEEvent
+
+logger = logging.getLogger("laminar.connectors.sse")
+
+STATES = ("idle", "connecting", "open", "reconnecting", "closed", "failed")
+HEALTHY_AFTER_S = 10.0  # a connection open this long (or that delivered an event) is healthy
+_READ_BUFSIZE = 1 << 18
+_INFLATE_SLICE = 1 << 16
+_BODY_EXCERPT = 200
+_ENCODINGS = {"gzip": "gzip", "x-gzip": "gzip", "deflate": "deflate"}
+_LOG_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
+_NO_OBSERVER = SourceObserver()
+_URL_ERRORS: tuple[type[Exception], ...] = tuple(
+    getattr(aiohttp, name)
+    for name in ("InvalidURL", "NonHttpUrlClientError")
+    if hasattr(aiohttp, name)
+)
+
+
+class SourceStats:
+    """Counters of one EventSource (fed to metrics and system tables by their owners)."""
+
+    __slots__ = (
+        "bytes_received",
+        "comments_received",
+        "connections",
+        "events_received",
+        "last_error",
+        "last_status",
+        "reconnect_attempts",
+    )
+
+    def __init__(self) -> None:
+        self.bytes_received = 0  # from the network, before decompression
+        self.events_received = 0
+        self.comments_received = 0  # only counted when ignore_comments is false
+        self.connections = 0  # streams opened (200 + text/event-stream)
+        self.reconnect_attempts = 0  # reconnections scheduled, over the source's life
+        self.last_status: int | None = None
+        self.last_error: str | None = None  # redacted
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def __repr__(self) -> str:
+        return f"SourceStats({self.as_dict()!r})"
+
+
+class _KeepaliveTimeout(Exception):
+    """No byte arrived for keepalive_timeout_ms while we were waiting for one."""
+
+
+class _Closed(Exception):
+    """The source was closed while a read was pending."""
+
+
+class _Retry(Exception):
+    """A failed attempt or a broken stream that reconnection may cure."""
+
+    def __init__(
+        self,
+        reason: str,
+        message: str,
+        error: BaseException | None = None,
+        retry_after_s: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.error = error
+        self.retry_after_s = retry_after_s
+
+
+class EventSource:
+    """An SSE stream that reconnects by itself; see the module docstring."""
+
+    def __init__(
+        self,
+        source: ConnectionOptions | str | Mapping[str, Any],
+        observer: SourceObserver | None = None,
+        *,
+        env: Mapping[str, str] | None = None,
+        session: aiohttp.ClientSession | None = None,
+        rand: Callable[[], float] = random.random,
+        **options: Any,
+    ) -> None:
+        if isinstance(source, ConnectionOptions):
+            opts = source.with_overrides(options) if options else source
+        elif isinstance(source, str):
+            opts = ConnectionOptions({"endpoint": source, **options}, env=env)
+        elif isinstance(source, Mapping):
+            opts = ConnectionOptions({**source, **options}, env=env)
+        else:
+            raise TypeError("EventSource needs an endpoint URL, a mapping or ConnectionOptions")
+        self.options = opts
+        self.stats = SourceStats()
+        self._observer = observer or _NO_OBSERVER
+        self._session = session
+        self._own_session = session is None
+        self._rand = rand
+        self._state = "idle"
+        self._closed = False
+        self._close_event: asyncio.Event | None = None
+        self._attempt = 0
+        self._server_retry_ms: int | None = None
+        self._last_event_id: str | None = None  # None: the last_event_id option (not yet used)
+        self._decoder: SSEDecoder | None = None
+        self._response: aiohttp.ClientResponse | None = None
+        self._request: ResolvedRequest | None = None
+        self._gen: AsyncIterator[list[SSEEvent]] | None = None
+        self._gen_running = False
+        self._pending: Iterator[SSEEvent] = iter(())
+        self._read_since: float | None = None
+        self._watchdog: asyncio.TimerHandle | None = None
+
+    # -- public surface -----------------------------------------------------------
+
+    @property
+    def state(self) -> str:
+        """idle | connecting | open | reconnecting | closed | failed."""
+        return self._state
+
+    @property
+    def last_event_id(self) -> str:
+        """The id that the next (re)connection sends as Last-Event-ID ("" for none)."""
+        decoder = self._decoder
+        if decoder is not None:
+            return decoder.last_event_id
+        if self._last_event_id is not None:
+            return self._last_event_id
+        initial = self.options.last_event_id
+        return "" if "${" in initial else initial
+
+    @property
+    def retry_ms(self) -> int | None:
+        """The reconnection time the server set with ``retry:``, if it did."""
+        decoder = self._decoder
+        if decoder is not None and decoder.retry is not None:
+            return decoder.retry
+        return self._server_retry_ms
+
+    @property
+    def attempt(self) -> int:
+        """Consecutive failed attempts since the last healthy connection."""
+        return self._attempt
+
+    async def __aenter__(self) -> EventSource:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def __aiter__(self) -> EventSource:
+        return self
+
+    async def __anext__(self) -> SSEEvent:
+        for event in self._pending:
+            return event
+        batch = await self.batches().__anext__()
+        self._pending = iter(batch)
+        return next(self._pending)
+
+    def batches(self) -> AsyncIterator[list[SSEEvent]]:
+        """Non-empty lists of events, one per network read (or inflated slice)."""
+        if self._gen is None:
+            self._gen = self._run()
+        return self._gen
+
+    async def aclose(self) -> None:
+        """Close the stream and the session; iteration ends normally. Idempotent."""
+        if not self._closed:
+            self._closed = True
+            if self._close_event is not None:
+                self._close_event.set()
+            response = self._response
+            if response is not None and not self._gen_running:
+                self._observer.on_disconnect("closed", None)  # the generator is parked
+            elif response is not None and not response.closed:
+                response.content.set_exception(_Closed())  # wakes the pending read
+        if self._gen is not None and not self._gen_running:
+            await self._gen.aclose()  # type: ignore[attr-defined]
+        await self._close_session()
+        if self._state != "failed":
+            self._state = "closed"
+
+    def __repr__(self) -> str:
+        return f"<EventSource {self.options.display_endpoint} state={self._state}>"
+
+    # -- the life of the source -------------------------------------------------------
+
+    async def _run(self) -> AsyncIterator[list[SSEEvent]]:
+        if self._closed:
+            return
+        self._close_event = asyncio.Event()
+        opts = self.options
+        observer = self._observer
+        stats = self.stats
+        keep_comments = not opts.ignore_comments
+        self._gen_running = True
+        try:
+            while True:
+                response = await self._connect()
+                if response is None:
+                    return
+                decoder = self._decoder = SSEDecoder(
+                    max_event_size=opts.max_event_size,
+                    comment_prefix=opts.comment_prefix,
+                    keep_comments=keep_comments,
+                    last_event_id=self._request.last_event_id if self._request else "",
+                )
+                feed = decoder.feed
+                inflate = _inflater(response.headers.get("Content-Encoding", ""))
+                read = response.content.readany
+                opened_at = monotonic()
+                events_before = stats.events_received
+                self._start_watchdog(response)
+                reason, error = "eof", None
+                try:
+                    while True:
+                        self._read_since = monotonic()
+                        chunk = await read()
+                        self._read_since = None
+                        if not chunk:
+                            break
+                        stats.bytes_received += len(chunk)
+                        observer.on_bytes(len(chunk))
+                        for piece in (chunk,) if inflate is None else inflate(chunk):
+                            try:
+                                items = feed(piece)
+                            except EventTooLargeError as exc:
+                                events = self._deliver(exc.events, keep_comments)  # type: ignore[attr-defined]
+                                if events:
+                                    self._gen_running = False
+                                    yield events
+                                    self._gen_running = True
+                                raise
+                            if items:
+                                if keep_comments:
+                                    items = self._split_comments(items)
+                                    if not items:
+                                        continue
+                                stats.events_received += len(items)
+                                observer.on_events(len(items))
+                                self._gen_running = False
+                                yield items  # type: ignore[misc]
+                                self._gen_running = True
+                except _Closed:
+                    reason = "closed"
+                except _KeepaliveTimeout as exc:
+                    reason, error = "keepalive_timeout", exc
+                except zlib.error as exc:
+                    reason = "network_error"
+                    error = SSEProtocolError(f"the compressed response is corrupt ({exc})")
+                except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                    reason, error = "network_error", exc
+                finally:  # also on GeneratorExit / cancellation: never leak the connection
+                    self._read_since = None
+                    self._end_stream(response, decoder)
+                if self._closed:
+                    observer.on_disconnect("closed", None)
+                    return
+                observer.on_disconnect(reason, error)
+                if stats.events_received > events_before or (
+                    monotonic() - opened_at >= HEALTHY_AFTER_S
+                ):
+                    self._attempt = 0
+                await self._retry(_Retry(reason, self._describe_drop(reason, error), error))
+        except LaminarError as exc:
+            self._state = "failed"
+            self.stats.last_error = str(exc)
+            self._log("error", str(exc))
+            raise
+        finally:
+            self._gen_running = False
+            if self._state != "failed":
+                self._state = "closed"
+            await self._close_session()
+
+    def _deliver(self, items: list[Any], keep_comments: bool) -> list[SSEEvent]:
+        events = self._split_comments(items) if keep_comments else items
+        self.stats.events_received += len(events)
+        self._observer.on_events(len(events))
+        return events
+
+    def _split_comments(self, items: list[SSEEvent | SSEComment]) -> list[SSEEvent]:
+        events: list[SSEEvent] = []
+        for item in items:
+            if type(item) is SSEComment:
+                self.stats.comments_received += 1
+                self._observer.on_comment(item.text)
+            else:
+                events.append(item)  # type: ignore[arg-type]
+        return events
+
+    def _end_stream(self, response: aiohttp.ClientResponse, decoder: SSEDecoder) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
+        self._last_event_id = decoder.last_event_id
+        if decoder.retry is not None:
+            self._server_retry_ms = decoder.retry
+        self._decoder = None
+        self._response = None
+        response.close()
+
+    # -- connecting -------------------------------------------------------------------
+
+    async def _connect(self) -> aiohttp.ClientResponse | None:
+        """Open a stream, retrying what may be cured; None when told to stop or closed."""
+        while not self._closed:
+            self._state = "connecting"
+            self._observer.on_connecting(self._attempt)
+            self._request = request = self.options.resolve(self._last_event_id)
+            try:
+                response = await self._send(request)
+            except _Retry as retry:
+                if self._closed:
+                    return None
+                await self._retry(retry)
+                continue
+            if self._closed:
+                response.close()
+                return None
+            try:
+                stop = await self._check_response(response, request)
+            except _Retry as retry:
+                response.close()
+                await self._retry(retry)
+                continue
+            except BaseException:
+                response.close()
+                raise
+            if stop:
+                response.close()
+                self._log("info", f"{self.options.display_endpoint} answered 204: stopping")
+                self._observer.on_disconnect("stopped", None)
+                return None
+            self._response = response
+            self._state = "open"
+            self.stats.connections += 1
+            self.stats.last_status = response.status
+            self._observer.on_open(
+                response.status, redact_headers(response.headers, self.options.api_key_header)
+            )
+            self._log("info", f"connected to {self.options.display_endpoint}")
+            return response
+        return None
+
+    async def _send(self, request: ResolvedRequest) -> aiohttp.ClientResponse:
+        opts = self.options
+        session = self._ensure_session()
+        timeout_s = opts.timeout_ms / 1000 if opts.timeout_ms else None
+        headers = request.headers
+        if not any(name.lower() == "user-agent" for name in headers):
+            headers = {**headers, "User-Agent": _user_agent()}
+        try:
+            async with asyncio.timeout(timeout_s):
+                return await session.request(
+                    request.method,
+                    request.url,
+                    headers=headers,
+                    data=request.body,
+                    proxy=request.proxy,
+                    ssl=request.ssl,
+                    allow_redirects=True,
+                    max_redirects=MAX_REDIRECTS,
+                    auto_decompress=False,
+                    read_bufsize=_READ_BUFSIZE,
+                    timeout=aiohttp.ClientTimeout(
+                        total=None, sock_connect=timeout_s, sock_read=None
+                    ),
+                )
+        except aiohttp.TooManyRedirects as exc:
+            raise HTTPStatusError(
+                f"{opts.display_endpoint}: more than {MAX_REDIRECTS} redirects; "
+                "check endpoint (it may redirect in a loop)",
+                status=exc.status,
+            ) from None
+        except aiohttp.ClientHttpProxyError as exc:
+            if exc.status == 407:
+                raise AuthError(
+                    "the proxy refused our credentials (HTTP 407); put them in the proxy "
+                    "URL (http://user:password@host:port) — option proxy",
+                    status=407,
+                ) from None
+            raise _Retry("network_error", f"proxy error: HTTP {exc.status}") from None
+        except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError) as exc:
+            raise SourceError(
+                f"TLS failure connecting to {opts.display_endpoint}: "
+                f"{request.scrub(str(exc))}; trust the server's CA with ca_cert = "
+                "'/path/ca.pem' (or, for tests only, verify_tls = false)"
+            ) from exc
+        except _URL_ERRORS as exc:
+            raise SourceError(
+                f"cannot follow {opts.display_endpoint}: {request.scrub(str(exc))}; check endpoint"
+            ) from None
+        except TimeoutError as exc:
+            raise _Retry(
+                "timeout",
+                f"no response from {opts.display_endpoint} within {opts.timeout_ms} ms "
+                "(timeout_ms)",
+                exc,
+            ) from None
+        except (aiohttp.ClientError, OSError) as exc:
+            raise _Retry(
+                "network_error",
+                f"cannot connect to {opts.display_endpoint}: "
+                f"{request.scrub(str(exc) or type(exc).__name__)}",
+                exc,
+            ) from None
+
+    async def _check_response(
+        self, response: aiohttp.ClientResponse, request: ResolvedRequest
+    ) -> bool:
+        """True when the server asks us to stop (204); raises for anything but a stream."""
+        opts = self.options
+        status = response.status
+        self.stats.last_status = status
+        where = opts.display_endpoint
+        if status == 200:
+            content_type = response.headers.get("Content-Type", "")
+            if content_type.split(";", 1)[0].strip().lower() != "text/event-stream":
+                body = await self._read_body(response, request)
+                raise ContentTypeError(
+                    f"{where} answered 200 with Content-Type "
+                    f"{content_type or '(none)'!r}, not 'text/event-stream': is endpoint the "
+                    f"URL of the event stream?{_excerpt(body)}"
+                )
+            encoding = response.headers.get("Content-Encoding", "").strip().lower()
+            if encoding not in ("", "identity"):
+                if encoding not in _ENCODINGS:
+                    raise ContentTypeError(
+                        f"{where} sent Content-Encoding {encoding!r}, which Laminar cannot "
+                        "decode (gzip and deflate are supported); remove Accept-Encoding "
+                        "from headers"
+                    )
+                if not opts.decompress_response:
+                    raise ContentTypeError(
+                        f"{where} sent a {encoding}-compressed stream but decompress_response "
+                        "is false: set decompress_response = true, or remove Accept-Encoding "
+                        "from headers"
+                    )
+            return False
+        if status == 204:
+            return True
+        body = await self._read_body(response, request)
+        headers = redact_headers(response.headers, opts.api_key_header)
+        label = f"HTTP {status} {response.reason or ''}".rstrip()
+        if status in (401, 403):
+            raise AuthError(
+                f"{label} from {where}: the server refused the credentials. "
+                f"{_auth_hint(opts)}{_excerpt(body)}",
+                status=status,
+                headers=headers,
+                body=body,
+            )
+        if status == 429 or 500 <= status <= 599:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            error = HTTPStatusError(
+                f"{label} from {where}{_excerpt(body)}",
+                status=status,
+                headers=headers,
+                body=body,
+                retryable=True,
+            )
+            raise _Retry("http_status", str(error), error, retry_after)
+        hint = "check endpoint, method and body" if 400 <= status < 500 else "check endpoint"
+        raise HTTPStatusError(
+            f"{label} from {where}: cannot stream from this response; {hint}{_excerpt(body)}",
+            status=status,
+            headers=headers,
+            body=body,
+        )
+
+    async def _read_body(self, response: aiohttp.ClientResponse, request: ResolvedRequest) -> str:
+        """The start of a failed response's body (at most BODY_LIMIT bytes), scrubbed."""
+        limit = HTTPStatusError.BODY_LIMIT
+        data = b""
+        try:
+            async with asyncio.timeout(min(5.0, self.options.timeout_ms / 1000 or 5.0)):
+                while len(data) < limit:
+                    chunk = await response.content.read(limit - len(data))
+                    if not chunk:
+                        break
+                    data += chunk
+        except (aiohttp.ClientError, OSError, TimeoutError):
+            pass
+        return request.scrub(data.decode("utf-8", "replace"))
+
+    # -- reconnecting -------------------------------------------------------------------
+
+    async def _retry(self, retry: _Retry) -> None:
+        """Count a failed attempt, give up if they ran out, else wait the backoff delay."""
+        opts = self.options
+        self._attempt += 1
+        self.stats.last_error = retry.message
+        limit = opts.max_reconnect_attempts
+        if limit is not None and self._attempt > limit:
+            if limit == 0:
+                text = "reconnection is disabled (max_reconnect_attempts = 0)"
+            else:
+                text = (
+                    f"gave up after {limit} reconnection attempts "
+                    f"(max_reconnect_attempts = {limit})"
+                )
+            error = retry.error
+            exhausted = ReconnectExhaustedError(
+                f"{opts.display_endpoint}: {text}; last error: {retry.message}"
+            )
+            if isinstance(error, LaminarError):
+                raise exhausted from error
+            raise exhausted
+        delay = backoff_delay(
+            self._attempt,
+            reconnect_interval_ms=opts.reconnect_interval_ms,
+            reconnect_backoff_ms=opts.reconnect_backoff_ms,
+            server_retry_ms=self._server_retry_ms,
+            multiplier=opts.reconnect_multiplier,
+            max_interval_ms=opts.max_reconnect_interval_ms,
+            retry_after_s=retry.retry_after_s,
+            rand=self._rand,
+        )
+        self.stats.reconnect_attempts += 1
+        self._state = "reconnecting"
+        self._observer.on_retry(self._attempt, delay, retry.reason)
+        self._log(
+            "warning",
+            f"{retry.message}; reconnecting in {delay:.3f} s (attempt {self._attempt})",
+        )
+        if delay > 0 and self._close_event is not None:
+            try:
+                async with asyncio.timeout(delay):
+                    await self._close_event.wait()
+            except TimeoutError:
+                pass
+
+    def _describe_drop(self, reason: str, error: BaseException | None) -> str:
+        where = self.options.display_endpoint
+        if reason == "keepalive_timeout":
+            return (
+                f"no bytes from {where} for {self.options.keepalive_timeout_ms} ms "
+                "(keepalive_timeout_ms)"
+            )
+        if reason == "eof":
+            return f"{where} ended the stream"
+        text = str(error) or type(error).__name__
+        if self._request is not None:
+            text = self._request.scrub(text)
+        return f"connection to {where} broke: {text}"
+
+    # -- keep-alive watchdog ------------------------------------------------------------
+
+    def _start_watchdog(self, response: aiohttp.ClientResponse) -> None:
+        timeout_ms = self.options.keepalive_timeout_ms
+        if not timeout_ms:
+            return
+        limit = timeout_ms / 1000
+        loop = asyncio.get_running_loop()
+
+        def check() -> None:
+            since = self._read_since
+            now = monotonic()
+            if since is not None and now - since >= limit:
+                self._watchdog = None
+                response.content.set_exception(_KeepaliveTimeout())
+                return
+            wait = limit - (now - since) if since is not None else limit
+            self._watchdog = loop.call_later(wait, check)
+
+        self._watchdog = loop.call_later(limit, check)
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _ensure_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            if not self._own_session:
+                raise SourceError("the aiohttp session given to EventSource is closed")
+            self._session = aiohttp.ClientSession(
+                auto_decompress=False,
+                timeout=aiohttp.ClientTimeout(total=None),
+                read_bufsize=_READ_BUFSIZE,
+            )
+        return self._session
+
+    async def _close_session(self) -> None:
+        session = self._session
+        if self._own_session and session is not None and not session.closed:
+            self._session = None
+            await session.close()
+
+    def _log(self, level: str, message: str) -> None:
+        logger.log(_LOG_LEVELS[level], message)
+        self._observer.on_log(level, message)
+
+
+def _inflater(content_encoding: str) -> _Inflater | None:
+    """The incremental decoder for a Content-Encoding, or None for an identity body."""
+    encoding = _ENCODINGS.get(content_encoding.strip().lower())
+    return None if encoding is None else _Inflater(encoding)
+
+
+class _Inflater:
+    """gzip/deflate, decoded as bytes arrive, in slices of at most _INFLATE_SLICE bytes.
+
+    Bounded output per call makes a decompression bomb cost time, never memory: the
+    caller feeds each slice to the decoder before asking for the next one.
+    """
+
+    def __init__(self, encoding: str) -> None:
+        self._wbits = 31 if encoding == "gzip" else 0  # 0: deflate, sniffed on 2 bytes
+        self._head = b""
+        self._d: Any = None
+
+    def __call__(self, data: bytes) -> Iterator[bytes]:
+        d = self._d
+        if d is None:
+            if not self._wbits:  # zlib-wrapped (as RFC 9110 says) or raw (as IIS sends)
+                data = self._head + data
+                if len(data) < 2:
+                    self._head = data
+                    return
+                wrapped = (data[0] & 0x0F) == 8 and ((data[0] << 8) | data[1]) % 31 == 0
+                self._wbits = 15 if wrapped else -15
+            d = self._d = zlib.decompressobj(self._wbits)
+        while data:
+            out = d.decompress(data, _INFLATE_SLICE)
+            if out:
+                yield out
+            data = d.unconsumed_tail
+            if d.eof:  # a gzip stream may hold several members
+                data = d.unused_data
+                d = self._d = zlib.decompressobj(self._wbits)
+
+
+def _excerpt(body: str) -> str:
+    text = " ".join(body.split())
+    if not text:
+        return ""
+    if len(text) > _BODY_EXCERPT:
+        text = text[: _BODY_EXCERPT - 3] + "..."
+    return f" — response body: {text!r}"
+
+
+def _auth_hint(opts: ConnectionOptions) -> str:
+    if opts.auth_type == "bearer":
+        source = "token_file" if opts.token_file else "token"
+        return (
+            f"Check auth_type ('bearer') and {source}: it is sent as "
+            "'Authorization: Bearer <token>'."
+        )
+    if opts.auth_type == "api_key":
+        return (
+            f"Check auth_type ('api_key'), api_key and api_key_header: the key is sent "
+            f"in the header {opts.api_key_header!r}."
+        )
+    return (
+        "No credentials were sent (auth_type = 'none'): set auth_type = 'bearer' with "
+        "token, or auth_type = 'api_key' with api_key (and api_key_header)."
+    )
+
+
+_UA: list[str] = []
+
+
+def _user_agent() -> str:
+    if not _UA:
+        try:
+            from importlib.metadata import version
+
+            _UA.append(f"laminar/{version('laminar')}")
+        except Exception:
+            _UA.append("laminar")
+    return _UA[0]
+
+
+__all__ = ["HEALTHY_AFTER_S", "STATES", "EventSource", "SourceStats"]

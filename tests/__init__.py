@@ -1,0 +1,1 @@
+"""Laminar's test suite (a package, so tests can import ``tests.support``)."""
