@@ -1,0 +1,165 @@
+"""Batches of SSE events -> one Arrow table with the table's typed columns.
+
+``build_row_decoder(table, columns, options)`` checks the columns against the
+options once (raising :class:`~laminar.errors.ConfigError`) and returns a
+:class:`RowDecoder`. ``RowDecoder.decode(events, arrival_ms)`` is called once
+per micro-batch; it touches each event in Python only to read its fields, and
+does the parsing and conversion per column, in native code where it can.
+Payloads that fail are handled by :mod:`laminar.formats.failures`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from laminar.formats import columns as c
+from laminar.formats import custom, failures, json, text
+from laminar.formats.converters import convert
+from laminar.formats.layout import (
+    ARRIVAL,
+    ENVELOPE,
+    MISSING,
+    Extracted,
+    Slot,
+    plan_columns,
+)
+from laminar.formats.options import FormatOptions
+from laminar.sse.event import SSEEvent
+
+_PAYLOAD_SOURCES = frozenset({"field", "whole", "data", "group"})
+
+
+@dataclass(frozen=True, slots=True)
+class DecodeResult:
+    """One decoded micro-batch: the rows, and how many payloads failed / were dropped."""
+
+    table: pa.Table
+    errors: int
+    dropped: int
+
+
+def envelope_values(events: Sequence[SSEEvent], attr: str) -> list:
+    """The SSE event type, last event id ("" -> None) or retry of every event."""
+    if attr == "event":
+        return [e.event for e in events]
+    if attr == "id":
+        return [e.id or None for e in events]
+    return [e.retry for e in events]
+
+
+def arrival_array(arrival_ms: Sequence[int] | int, n: int) -> pa.Array:
+    """Arrival times (epoch ms, one or one per event) as microseconds, int64."""
+    if isinstance(arrival_ms, int):
+        return pa.array([arrival_ms * 1000] * n, pa.int64())
+    if len(arrival_ms) != n:
+        raise ValueError(f"arrival_ms has {len(arrival_ms)} values for {n} events")
+    return pc.multiply(pa.array(arrival_ms, pa.int64()), 1000)
+
+
+class _Arrival:
+    """The batch's arrival times, computed on first use."""
+
+    __slots__ = ("_micros", "_ms", "_n")
+
+    def __init__(self, arrival_ms: Sequence[int] | int, n: int) -> None:
+        self._ms, self._n, self._micros = arrival_ms, n, None
+
+    @property
+    def micros(self) -> pa.Array:
+        if self._micros is None:
+            self._micros = arrival_array(self._ms, self._n)
+        return self._micros
+
+
+class RowDecoder:
+    """Decodes micro-batches of one table; build it with :func:`build_row_decoder`."""
+
+    def __init__(
+        self,
+        table_name: str,
+        slots: list[Slot],
+        options: FormatOptions,
+        regex: re.Pattern[str] | None,
+    ) -> None:
+        self.table_name = table_name
+        self.options = options
+        self.slots = slots
+        self._regex = regex
+        self.schema = pa.schema([c.arrow_field(s.column, s.spec) for s in slots])
+        self._fast = True  # tests turn it off to check both paths agree
+
+    def __repr__(self) -> str:
+        return f"RowDecoder(table={self.table_name!r}, format={self.options.format!r})"
+
+    def _extract(self, events: Sequence[SSEEvent], datas: list[str]) -> Extracted:
+        fmt = self.options.format
+        if fmt == "json":
+            return json.extract(events, datas, self.slots)
+        if fmt == "text":
+            return text.extract(events, datas, self.slots)
+        assert self._regex is not None
+        return custom.extract(events, datas, self.slots, self._regex)
+
+    def decode(self, events: Sequence[SSEEvent], arrival_ms: Sequence[int] | int) -> DecodeResult:
+        """Decode one batch; ``arrival_ms`` is one epoch-ms time or one per event."""
+        n = len(events)
+        datas = [e.data for e in events]
+        extracted = self._extract(events, datas)
+        errors = extracted.errors
+        arrival = _Arrival(arrival_ms, n)
+        arrays: list[pa.Array] = []
+        for slot in self.slots:
+            arrays.append(self._column(slot, events, extracted, arrival, errors))
+        table = pa.Table.from_arrays(arrays, schema=self.schema)
+        if not errors:
+            return DecodeResult(table, 0, 0)
+        return failures.apply(self, table, events, datas, arrival.micros, errors)
+
+    def _column(
+        self,
+        slot: Slot,
+        events: Sequence[SSEEvent],
+        extracted: Extracted,
+        arrival: _Arrival,
+        errors: dict[int, str],
+    ) -> pa.Array:
+        spec = slot.spec
+        if slot.source in _PAYLOAD_SOURCES:
+            values = extracted.values[slot.index]
+            if not isinstance(values, pa.Array):
+                if slot.fallback == ENVELOPE:
+                    given = envelope_values(events, slot.envelope or "event")
+                    values = [g if v is MISSING else v for v, g in zip(values, given, strict=True)]
+                values = self._convert(slot, values, errors)
+            if slot.fallback == ARRIVAL:
+                values = pc.coalesce(values, arrival.micros.cast(spec.arrow))
+            return values
+        if slot.source == ENVELOPE:
+            return self._convert(slot, envelope_values(events, slot.envelope or "event"), errors)
+        if slot.source == ARRIVAL:
+            return arrival.micros.cast(spec.arrow)
+        # NULL, and the error columns (filled by failures.apply)
+        return pa.nulls(len(events), spec.arrow)
+
+    def _convert(self, slot: Slot, values: list, errors: dict[int, str]) -> pa.Array:
+        array, bad = convert(values, slot.spec, fast=self._fast)
+        for row, reason in bad.items():
+            errors.setdefault(row, f"column '{slot.column.name}': {reason}")
+        return array
+
+
+def build_row_decoder(
+    table_name: str, columns: Sequence[c.Column], options: FormatOptions | None = None
+) -> RowDecoder:
+    """Check ``columns`` against ``options`` and return the table's :class:`RowDecoder`."""
+    options = options or FormatOptions()
+    slots, regex = plan_columns(table_name, list(columns), options)
+    return RowDecoder(table_name, slots, options, regex)
+
+
+__all__ = ["DecodeResult", "RowDecoder", "build_row_decoder"]
