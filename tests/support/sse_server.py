@@ -14,7 +14,8 @@ Every request is recorded (method, path, headers, body) in ``server.requests``.
         assert server.requests[1].headers["Last-Event-ID"] == "1"
 
 Scripts: ``Stream(*steps, status=200, headers=None, content_type=..., compress=None)``,
-``Reply(status, body, headers)``, ``Redirect(location, status=302)``. Steps (run in
+``Reply(status, body, headers)``, ``Redirect(location, status=302)``, ``Hang()`` (never
+answers). ``RecordingObserver`` records a client's observer hooks. Steps (run in
 order inside a Stream): ``event``, ``raw``, ``comment``, ``sleep``, ``wait`` (for an
 asyncio.Event the test sets), ``stall`` (until the client or the server goes),
 ``drop`` (abort the TCP connection, e.g. mid-event) and ``flood`` (write a lot,
@@ -285,6 +286,14 @@ class Reply(Script):
         return response
 
 
+class Hang(Script):
+    """Read the request, then never answer (until the server closes): a slow server."""
+
+    async def serve(self, server: SSEServer, request: web.Request) -> web.StreamResponse:
+        await server.closing.wait()
+        return web.Response(status=503)
+
+
 class Redirect(Reply):
     """A redirect to ``location`` (absolute, or a path on this server)."""
 
@@ -379,6 +388,30 @@ class SSEServer:
         return await script.serve(self, request)
 
 
+class RecordingObserver:
+    """A SourceObserver (duck-typed) that records every hook call as (name, args)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+
+    def __getattr__(self, name: str) -> Callable[..., None]:
+        if not name.startswith("on_"):
+            raise AttributeError(name)
+
+        def record(*args: Any) -> None:
+            self.calls.append((name, args))
+
+        return record
+
+    def args(self, name: str) -> list[tuple[Any, ...]]:
+        """The arguments of every call of hook ``name``, in order."""
+        return [args for hook, args in self.calls if hook == name]
+
+    def text(self) -> str:
+        """Everything the hooks received, as one string (to look for leaked secrets)."""
+        return repr(self.calls)
+
+
 def tls_server_context() -> ssl_module.SSLContext:
     """The server side of the test TLS setup (certificate for 127.0.0.1, signed by ca.pem)."""
     context = ssl_module.create_default_context(ssl_module.Purpose.CLIENT_AUTH)
@@ -390,7 +423,9 @@ TLS_CA = str(TLS_DIR / "ca.pem")
 
 __all__ = [
     "TLS_CA",
+    "Hang",
     "RecordedRequest",
+    "RecordingObserver",
     "Redirect",
     "Reply",
     "SSEServer",

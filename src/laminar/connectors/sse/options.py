@@ -322,7 +322,10 @@ def redact_url(url: str) -> str:
 
 def is_secret_header(name: str, api_key_header: str = DEFAULT_API_KEY_HEADER) -> bool:
     """True for headers whose values must never be shown (Authorization, cookies, keys…)."""
-    return name.lower() == api_key_header.lower() or bool(_SECRET_HEADER.search(name))
+    lowered = name.lower()
+    if lowered.endswith("-authenticate"):
+        return False  # a challenge (WWW-Authenticate), not a credential
+    return lowered == api_key_header.lower() or bool(_SECRET_HEADER.search(name))
 
 
 def redact_headers(

@@ -419,7 +419,7 @@ class EventSource:
                     proxy=request.proxy,
                     ssl=request.ssl,
                     allow_redirects=True,
-                    max_redirects=MAX_REDIRECTS,
+                    max_redirects=MAX_REDIRECTS + 1,  # aiohttp counts the request that fails
                     auto_decompress=False,
                     read_bufsize=_READ_BUFSIZE,
                     timeout=aiohttp.ClientTimeout(
