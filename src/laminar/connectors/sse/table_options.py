@@ -1,0 +1,249 @@
+"""The WITH clause of an SSE table: table options, inline connection options, leftovers.
+
+``parse_table_options`` takes the options out of a table's WITH map one by one
+(Arroyo's habit): the table options below, then any connection option given
+inline (it overrides the named connection's), and whatever is left is an error
+that names it and suggests the nearest known option.
+
+Compatibility spellings, for users coming from Arroyo and older Laminar docs:
+``connector = 'sse'`` (for ``'sse_source'``) and ``events = 'a,b'`` (for
+``event_type_filter = '["a", "b"]'``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from laminar._suggest import did_you_mean
+from laminar.connectors.sse.options import (
+    ConnectionOptions,
+    _parse_bool,
+    _parse_choice,
+    _parse_int,
+    _parse_str,
+)
+from laminar.errors import ConfigError
+from laminar.formats import FORMATS, FormatOptions
+
+CONNECTOR_NAMES = ("sse_source", "sse")
+# Names of the SSE metadata a table can partition or de-duplicate by without a column.
+SSE_KEYS = ("event_type", "event_name", "event_id")
+
+DEFAULT_BUFFER_SIZE = 8192
+DEFAULT_BUFFER_TIMEOUT_MS = 100
+DEFAULT_DEDUP_WINDOW_MS = 60_000
+MAX_PARALLELISM = 64
+
+
+@dataclass(frozen=True)
+class SSETableOptions:
+    """Validated table options of an SSE source table (connection options aside)."""
+
+    connection: str | None
+    format: FormatOptions
+    event_type_filter: tuple[str, ...] | None
+    buffer_size: int
+    buffer_timeout_ms: int
+    deduplicate_by: str | None
+    dedup_window_ms: int
+    parallelism: int
+    partition_by: str | None
+
+    def describe(self) -> dict[str, str]:
+        """The options as text, for SHOW / DESCRIBE (no secrets live here)."""
+        fmt = self.format
+        shown: dict[str, Any] = {
+            "format": fmt.format,
+            "parser_regex": fmt.parser_regex,
+            "capture_event_name": fmt.capture_event_name,
+            "capture_event_id": fmt.capture_event_id,
+            "capture_retry": fmt.capture_retry,
+            "add_timestamp": fmt.add_timestamp,
+            "capture_errors": fmt.capture_errors,
+            "continue_on_error": fmt.continue_on_error,
+            "event_type_filter": (
+                json.dumps(list(self.event_type_filter)) if self.event_type_filter else None
+            ),
+            "buffer_size": self.buffer_size,
+            "buffer_timeout_ms": self.buffer_timeout_ms,
+            "deduplicate_by": self.deduplicate_by,
+            "dedup_window_ms": self.dedup_window_ms,
+            "parallelism": self.parallelism,
+            "partition_by": self.partition_by,
+        }
+        return {k: _text(v) for k, v in shown.items() if v is not None}
+
+
+TABLE_OPTION_NAMES = frozenset(
+    {
+        "connector",
+        "connection",
+        "format",
+        "parser_regex",
+        "capture_event_name",
+        "capture_event_id",
+        "capture_retry",
+        "add_timestamp",
+        "capture_errors",
+        "continue_on_error",
+        "event_type_filter",
+        "events",
+        "buffer_size",
+        "buffer_timeout_ms",
+        "deduplicate_by",
+        "dedup_window_ms",
+        "parallelism",
+        "partition_by",
+    }
+)
+
+
+def parse_table_options(
+    table: str, column_names: Sequence[str], options: Mapping[str, Any]
+) -> tuple[SSETableOptions, dict[str, Any]]:
+    """Split and validate a table's WITH options.
+
+    Returns the table options and the inline connection options (still raw, to be
+    laid over the named connection's by ``ConnectionOptions.with_overrides``).
+    """
+    rest = dict(options)
+    _take_connector(rest)
+    connection = rest.pop("connection", None)
+    if connection is not None:
+        connection = _parse_str("connection", connection).strip().lower()
+    fmt = FormatOptions(
+        format=_parse_choice("format", rest.pop("format", "json"), FORMATS),
+        parser_regex=_optional_str(rest, "parser_regex"),
+        capture_event_name=_bool(rest, "capture_event_name", False),
+        capture_event_id=_bool(rest, "capture_event_id", False),
+        capture_retry=_bool(rest, "capture_retry", False),
+        add_timestamp=_bool(rest, "add_timestamp", False),
+        capture_errors=_bool(rest, "capture_errors", False),
+        continue_on_error=_bool(rest, "continue_on_error", True),
+    )
+    parsed = SSETableOptions(
+        connection=connection,
+        format=fmt,
+        event_type_filter=_take_event_filter(rest),
+        buffer_size=_int(rest, "buffer_size", DEFAULT_BUFFER_SIZE, 1, 1_000_000),
+        buffer_timeout_ms=_int(rest, "buffer_timeout_ms", DEFAULT_BUFFER_TIMEOUT_MS, 0, 3_600_000),
+        deduplicate_by=_key(rest, "deduplicate_by", column_names),
+        dedup_window_ms=_int(rest, "dedup_window_ms", DEFAULT_DEDUP_WINDOW_MS, 1, 7 * 86_400_000),
+        parallelism=_int(rest, "parallelism", 1, 1, MAX_PARALLELISM),
+        partition_by=_key(rest, "partition_by", column_names),
+    )
+    if parsed.partition_by and parsed.parallelism == 1:
+        pass  # harmless: one partition holds every key
+    inline = {k: rest.pop(k) for k in list(rest) if k in ConnectionOptions.OPTION_NAMES}
+    if rest:
+        name = sorted(rest)[0]
+        known = TABLE_OPTION_NAMES | ConnectionOptions.OPTION_NAMES
+        raise ConfigError(
+            f"table {table}: unknown option '{name}'{did_you_mean(name, known)} "
+            f"(table options: {', '.join(sorted(TABLE_OPTION_NAMES - {'events'}))}; "
+            "connection options may be given inline too)",
+            option=name,
+        )
+    return parsed, inline
+
+
+# -- one option at a time ------------------------------------------------------
+
+
+def _take_connector(rest: dict[str, Any]) -> None:
+    connector = rest.pop("connector", "sse_source")
+    if not isinstance(connector, str) or connector.strip().lower() not in CONNECTOR_NAMES:
+        raise ConfigError(
+            f"option connector: unknown connector {connector!r}"
+            f"{did_you_mean(str(connector), CONNECTOR_NAMES)}; "
+            "Laminar reads SSE streams: write connector = 'sse_source'",
+            option="connector",
+        )
+
+
+def _take_event_filter(rest: dict[str, Any]) -> tuple[str, ...] | None:
+    raw = rest.pop("event_type_filter", None)
+    legacy = rest.pop("events", None)
+    if raw is not None and legacy is not None:
+        raise ConfigError(
+            "options event_type_filter and events both filter event types; keep one "
+            "(events = 'a,b' is the older spelling of event_type_filter = '[\"a\", \"b\"]')",
+            option="events",
+        )
+    if legacy is not None:
+        text = _parse_str("events", legacy)
+        names = tuple(part.strip() for part in text.split(",") if part.strip())
+        if not names:
+            raise ConfigError(
+                "option events: list at least one event type, e.g. 'post,comment'", option="events"
+            )
+        return names
+    if raw is None:
+        return None
+    if isinstance(raw, (list, tuple)):
+        values: Any = list(raw)
+    else:
+        try:
+            values = json.loads(_parse_str("event_type_filter", raw))
+        except json.JSONDecodeError as exc:
+            raise ConfigError(
+                f"option event_type_filter: expected a JSON array of event types such as "
+                f'\'["message", "update"]\' ({exc.msg} at position {exc.pos})',
+                option="event_type_filter",
+            ) from exc
+    if (
+        not isinstance(values, list)
+        or not values
+        or not all(isinstance(v, str) and v for v in values)
+    ):
+        raise ConfigError(
+            "option event_type_filter: expected a non-empty JSON array of event type names, "
+            'such as \'["message", "update"]\'',
+            option="event_type_filter",
+        )
+    return tuple(values)
+
+
+def _key(rest: dict[str, Any], option: str, column_names: Sequence[str]) -> str | None:
+    value = rest.pop(option, None)
+    if value is None:
+        return None
+    name = _parse_str(option, value).strip().lower()
+    if name not in column_names and name not in SSE_KEYS:
+        choices = [*column_names, *SSE_KEYS]
+        raise ConfigError(
+            f"option {option}: '{name}' is neither a column of the table nor an SSE field"
+            f"{did_you_mean(name, choices)} (use a column name or one of {', '.join(SSE_KEYS)})",
+            option=option,
+        )
+    return name
+
+
+def _int(rest: dict[str, Any], option: str, default: int, minimum: int, maximum: int) -> int:
+    value = rest.pop(option, None)
+    if value is None:
+        return default
+    return _parse_int(option, value, minimum=minimum, maximum=maximum)
+
+
+def _bool(rest: dict[str, Any], option: str, default: bool) -> bool:
+    value = rest.pop(option, None)
+    return default if value is None else _parse_bool(option, value)
+
+
+def _optional_str(rest: dict[str, Any], option: str) -> str | None:
+    value = rest.pop(option, None)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(f"option {option}: expected a string, got {value!r}", option=option)
+    return value
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -1,0 +1,1 @@
+"""Observability: Prometheus metrics, connector logs and the system.* tables."""

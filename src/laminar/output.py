@@ -1,0 +1,102 @@
+"""Rows to people and programs: JSON lines for pipes, a readable live table for terminals.
+
+JSON lines: one object per row, keys = column names, JSON columns as JSON
+values, TIMESTAMP as ISO-8601 text (continuous queries get them from DuckDB
+already rendered; finished results are rendered here the same way).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Sequence
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any, TextIO
+
+_CELL = 28  # widest cell of the live table before it is cut
+
+
+def json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        text = value.isoformat()
+        return text + "Z" if value.tzinfo is None else text
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)  # a JSON number, as DuckDB's to_json writes DECIMAL
+    if isinstance(value, (bytes, bytearray)):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def row_json(columns: Sequence[str], row: Sequence[Any], types: Sequence[str] = ()) -> str:
+    obj = {}
+    for index, (name, value) in enumerate(zip(columns, row, strict=True)):
+        if index < len(types) and types[index] == "JSON" and isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                value = json.loads(value)
+        obj[name] = value
+    return json.dumps(obj, default=json_default, ensure_ascii=False)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        text = "NULL"
+    elif isinstance(value, datetime):
+        text = value.isoformat(sep=" ", timespec="milliseconds")
+    elif isinstance(value, (dict, list)):
+        text = json.dumps(value, ensure_ascii=False)
+    else:
+        text = str(value)
+    text = text.replace("\n", "\\n")
+    return text if len(text) <= _CELL else text[: _CELL - 1] + "…"
+
+
+class LiveTable:
+    """Prints rows as they arrive under a header, columns padded as they grow."""
+
+    def __init__(self, out: TextIO, columns: Sequence[str], title: str | None = None) -> None:
+        self.out = out
+        self.columns = list(columns)
+        self.widths = [min(max(len(c), 6), _CELL) for c in self.columns]
+        self.title = title
+        self._header_done = False
+
+    def _line(self, cells: Sequence[str]) -> str:
+        return " │ ".join(c.ljust(w) for c, w in zip(cells, self.widths, strict=True)).rstrip()
+
+    def write_rows(self, rows: Sequence[Sequence[Any]]) -> None:
+        lines = []
+        if not self._header_done:
+            self._header_done = True
+            if self.title:
+                lines.append(f"── {self.title} ──")
+            lines.append(self._line(self.columns))
+            lines.append("─┼─".join("─" * w for w in self.widths))
+        for row in rows:
+            cells = [_cell(v) for v in row]
+            self.widths = [max(w, len(c)) for w, c in zip(self.widths, cells, strict=True)]
+            lines.append(self._line(cells))
+        self.out.write("\n".join(lines) + "\n")
+        self.out.flush()
+
+
+def print_rows(
+    out: TextIO,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    types: Sequence[str] = (),
+    *,
+    pretty: bool,
+) -> None:
+    """A finished result: a table on a terminal, JSON lines otherwise."""
+    if pretty:
+        if not columns:
+            return
+        LiveTable(out, columns).write_rows(rows)
+        out.write(f"({len(rows)} row{'s' if len(rows) != 1 else ''})\n")
+    else:
+        for row in rows:
+            out.write(row_json(columns, row, types) + "\n")
+    out.flush()

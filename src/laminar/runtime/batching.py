@@ -1,0 +1,133 @@
+"""Micro-batches: event lists from a source, grouped up to buffer_size / buffer_timeout_ms.
+
+A reader task pulls the source's network reads into a small bounded queue, so
+the socket is read while the previous batch is processed, yet a slow consumer
+stops the reads (back-pressure) instead of growing a queue. A batch is emitted
+when it holds ``buffer_size`` events, or ``buffer_timeout_ms`` after its first
+event arrived, or when the source ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+# Network reads in flight between the socket and the batcher (each <= ~64 KiB).
+READ_AHEAD = 16
+
+
+@dataclass(slots=True)
+class Batch(Generic[T]):
+    """Events of one micro-batch, with the arrival time (epoch ms) of each."""
+
+    items: list[T]
+    arrival_ms: list[int]
+
+
+_END = object()
+
+
+class MicroBatcher(Generic[T]):
+    """Groups the lists yielded by ``source`` into batches (see the module docstring)."""
+
+    def __init__(
+        self,
+        source: AsyncIterator[list[T]],
+        *,
+        buffer_size: int,
+        buffer_timeout_ms: int,
+        read_ahead: int = READ_AHEAD,
+    ) -> None:
+        if buffer_size < 1:
+            raise ValueError("buffer_size must be at least 1")
+        self._source = source
+        self._size = buffer_size
+        self._timeout = buffer_timeout_ms / 1000
+        self._queue: asyncio.Queue[tuple[list[T], int] | object] = asyncio.Queue(read_ahead)
+        self._reader: asyncio.Task[None] | None = None
+        self._carry: tuple[list[T], int] | None = None
+        self._ended = False
+        self._error: BaseException | None = None
+
+    async def _read(self) -> None:
+        try:
+            async for items in self._source:
+                if items:
+                    await self._queue.put((items, int(time.time() * 1000)))
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            await self._queue.put(exc)
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            return
+        await self._queue.put(_END)
+
+    def __aiter__(self) -> AsyncIterator[Batch[T]]:
+        return self._batches()
+
+    async def _batches(self) -> AsyncIterator[Batch[T]]:
+        self._reader = asyncio.create_task(self._read(), name="laminar-source-reader")
+        try:
+            while True:
+                if self._error is not None:
+                    raise self._error
+                if self._ended and self._carry is None:
+                    return
+                batch = await self._next_batch()
+                if batch.items:
+                    yield batch
+        finally:
+            await self.aclose()
+
+    async def _next_batch(self) -> Batch[T]:
+        items: list[T] = []
+        arrival: list[int] = []
+        deadline: float | None = None
+        loop = asyncio.get_running_loop()
+        while len(items) < self._size:
+            if self._carry is not None:
+                got: object = self._carry
+                self._carry = None
+            elif self._ended:
+                break
+            elif deadline is None:
+                got = await self._queue.get()
+            else:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    break
+                try:
+                    got = await asyncio.wait_for(self._queue.get(), remaining)
+                except TimeoutError:
+                    break
+            if got is _END:
+                self._ended = True
+                break
+            if isinstance(got, BaseException):
+                self._ended = True
+                if items:  # deliver what arrived before the failure first
+                    self._error = got
+                    break
+                raise got
+            chunk, ms = got  # type: ignore[misc]
+            room = self._size - len(items)
+            if len(chunk) > room:
+                self._carry = (chunk[room:], ms)
+                chunk = chunk[:room]
+            items.extend(chunk)
+            arrival.extend([ms] * len(chunk))
+            if deadline is None:
+                deadline = loop.time() + self._timeout
+        return Batch(items, arrival)
+
+    async def aclose(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None and not reader.done():
+            reader.cancel()
+            with contextlib.suppress(BaseException):
+                await reader

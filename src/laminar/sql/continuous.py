@@ -1,0 +1,136 @@
+"""A continuous query: an SSE table's micro-batches through DuckDB, rows out as they come.
+
+It ends when ``limit`` rows have been produced, when the source ends for good
+(the server answered 204), or when it is closed; a source that gives up
+(attempts exhausted, 401, …) raises its error. DuckDB runs in a worker thread
+so the socket keeps being read while a batch is processed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import TypeVar
+
+import pyarrow as pa
+
+from laminar.connectors.sse.source import RowBatch, SSETableSource
+from laminar.errors import LaminarError
+from laminar.runtime.stats import PipelineStats
+from laminar.sql.executor import BatchQuery
+
+T = TypeVar("T")
+_ids = itertools.count(1)
+
+
+class ContinuousQuery:
+    """See the module docstring. Iterate ``arrow_batches()`` or ``json_batches()`` once."""
+
+    def __init__(
+        self,
+        sql: str,
+        source: SSETableSource,
+        query: BatchQuery,
+        *,
+        limit: int | None = None,
+        on_close: Callable[[ContinuousQuery], None] | None = None,
+    ) -> None:
+        self.id = next(_ids)
+        self.sql = sql
+        self.source = source
+        self.query = query
+        self.limit = limit
+        self.stats: PipelineStats = source.stats
+        self.stats.query_id = self.id
+        self.columns = query.columns
+        self.types = query.types
+        self._on_close = on_close
+        self._closed = False
+
+    @property
+    def table(self) -> str:
+        return self.source.table.name
+
+    async def arrow_batches(self) -> AsyncIterator[pa.Table]:
+        """Non-empty Arrow tables of result rows, in order."""
+        async for rows in self._run(self.query.run, _arrow_len, _arrow_head):
+            yield rows
+
+    async def json_batches(self) -> AsyncIterator[list[str]]:
+        """Non-empty lists of result rows as JSON object texts, in order."""
+        async for rows in self._run(self.query.run_json, len, _list_head):
+            yield rows
+
+    async def _run(
+        self,
+        execute: Callable[[list[pa.Table]], T],
+        size: Callable[[T], int],
+        head: Callable[[T, int], T],
+    ) -> AsyncIterator[T]:
+        stats = self.stats
+        remaining = self.limit
+        if remaining == 0:
+            stats.state = "finished"
+            return
+        batches = self.source.batches()
+        try:
+            async for batch in batches:
+                result = await self._execute(execute, batch)
+                produced = size(result)
+                if not produced:
+                    continue
+                if remaining is not None and produced >= remaining:
+                    result, produced = head(result, remaining), remaining
+                stats.rows_out += produced
+                yield result
+                if remaining is not None:
+                    remaining -= produced
+                    if remaining <= 0:
+                        break
+            stats.state = "finished"
+        except LaminarError as exc:
+            stats.state = "failed"
+            stats.error = str(exc)
+            raise
+        except (asyncio.CancelledError, GeneratorExit):
+            stats.state = "stopped"
+            raise
+        finally:
+            await batches.aclose()  # type: ignore[attr-defined]
+            self.close()
+
+    async def _execute(self, execute: Callable[[list[pa.Table]], T], batch: RowBatch) -> T:
+        stats = self.stats
+        started = time.perf_counter()
+        result = await asyncio.to_thread(execute, batch.partitions)
+        elapsed = (time.perf_counter() - started) * 1000
+        stats.batches += 1
+        stats.last_batch_events = batch.events
+        stats.last_batch_ms = elapsed
+        stats.processing_ms_total += elapsed
+        stats.last_event_at = time.time()
+        return result
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self.stats.state in ("starting", "running"):
+            self.stats.state = "stopped"
+        self.query.close()
+        if self._on_close is not None:
+            self._on_close(self)
+
+
+def _arrow_len(table: pa.Table) -> int:
+    return table.num_rows
+
+
+def _arrow_head(table: pa.Table, n: int) -> pa.Table:
+    return table.slice(0, n)
+
+
+def _list_head(rows: list[str], n: int) -> list[str]:
+    return rows[:n]
