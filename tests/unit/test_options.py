@@ -388,3 +388,11 @@ def test_with_overrides_revalidates_and_keeps_env() -> None:
         base.with_overrides({"reconnect_intervall_ms": 1})
     with pytest.raises(AttributeError):
         base.timeout_ms = 1  # type: ignore[misc]
+
+
+def test_public_names_of_the_package_exist() -> None:
+    import laminar.connectors.sse as package
+
+    assert sorted(package.__all__) == package.__all__
+    for name in package.__all__:
+        assert hasattr(package, name), name
