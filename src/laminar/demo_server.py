@@ -198,6 +198,22 @@ def _custom(n: int, rng: random.Random, ts: str) -> tuple[str, str]:
     return "message", f"id:sensor-{rng.randint(1, 12)}-{n} value:{value:.2f} meta:{meta}"
 
 
+_GENERIC_TYPES = ("message", "update", "notification", "heartbeat")
+_GENERIC_WEIGHTS = (50, 25, 15, 10)
+_ACTIONS = ("login", "logout", "purchase", "view", "refund", "signup")
+
+
+def _events(n: int, rng: random.Random, ts: str) -> tuple[str, str]:
+    event = rng.choices(_GENERIC_TYPES, weights=_GENERIC_WEIGHTS)[0]
+    data = {
+        "user_id": f"u-{rng.randint(1, 50):03d}",
+        "action": rng.choice(_ACTIONS),
+        "amount": round(rng.uniform(1, 500), 2),
+        "timestamp": ts,
+    }
+    return event, _json(data)
+
+
 class Feed:
     """One human-facing feed: its payload function and how it breaks when asked to."""
 
@@ -223,6 +239,12 @@ def _truncate(n: int, data: str) -> str:
 FEEDS: dict[str, Feed] = {
     f.name: f
     for f in (
+        Feed(
+            "events",
+            "generic events: message/update/notification, plus heartbeat to filter",
+            _events,
+            _truncate,
+        ),
         Feed("stocks", "stock prices: named events price/trade, ids, retry", _stocks, _truncate),
         Feed("sensors", "IoT sensor readings (unnamed 'message' events)", _sensors, _truncate),
         Feed("social", "post/comment/like events, plus share/follow to filter", _social, _truncate),
