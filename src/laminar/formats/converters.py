@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from typing import Any
 
 import pyarrow as pa
@@ -58,6 +58,7 @@ _INT_RANGES = {
     pa.int32(): (-(2**31), 2**31 - 1),
     pa.int64(): (-(2**63), 2**63 - 1),
 }
+_WIDE = Context(prec=100)  # quantize never runs out of digits for decimal128
 _BOOL_TEXT = {"true": True, "false": False, "1": True, "0": False}
 
 
@@ -146,8 +147,11 @@ def _norm_decimal(value: Any, spec: c.TypeSpec) -> Decimal:
         raise _cannot(value, spec)
     if not exact.is_finite():
         raise _cannot(value, spec)
-    rounded = exact.quantize(Decimal(1).scaleb(-arrow.scale), rounding=ROUND_HALF_EVEN)
-    if abs(rounded) >= Decimal(10) ** (arrow.precision - arrow.scale):
+    limit = Decimal(10) ** (arrow.precision - arrow.scale)
+    if abs(exact) >= limit:
+        raise _cannot(value, spec, "too many digits")
+    rounded = exact.quantize(Decimal(1).scaleb(-arrow.scale), ROUND_HALF_EVEN, _WIDE)
+    if abs(rounded) >= limit:
         raise _cannot(value, spec, "too many digits")
     return rounded
 
