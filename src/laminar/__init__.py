@@ -6,6 +6,7 @@ network, SQL or Arrow code and ``laminar --help`` starts fast.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from laminar.errors import (
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
     from laminar.sse import SSEDecoder, SSEEvent
 
 __version__ = "0.1.0"
+
+# A library stays quiet unless the application configures logging.
+logging.getLogger("laminar").addHandler(logging.NullHandler())
 
 _LAZY = {
     "connect": "laminar.api",

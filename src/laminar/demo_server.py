@@ -458,6 +458,7 @@ _FEED_PARAMS: dict[str, tuple[Callable[[str, str], Any], str]] = {
         lambda k, v: _number(k, v, integer=True),
         "resume after this id (as the Last-Event-ID header)",
     ),
+    "resume": (_flag, "0 = ignore Last-Event-ID and start again at id 1 (a broken server)"),
 }
 _BENCH_PARAMS: dict[str, tuple[Callable[[str, str], Any], str]] = {
     "workload": (lambda k, v: v, "small | large | multiline | crlf"),
@@ -500,6 +501,8 @@ async def _params(
                 raise _BadParam(f"unknown query parameter {key!r}{hint}")
             out[key] = table[key][0](key, raw)
         header = request.headers.get("Last-Event-ID", "").strip()
+        if out.get("resume") is False:
+            header = ""
         if header and "last_event_id" not in out:
             if not header.isdigit():
                 raise _BadParam(

@@ -94,6 +94,9 @@ class BatchQuery:
                 "consume the rows and aggregate downstream."
             )
         self._json_sql = self._json_query()
+        self._json_columns = {
+            c for c, t in zip(self.columns, self.types, strict=True) if t == "JSON"
+        }
 
     def _connect(self, views: Sequence[ViewSQL]) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(":memory:", config={"threads": 1})
@@ -119,11 +122,19 @@ class BatchQuery:
     # -- per batch -----------------------------------------------------------------
 
     def run(self, partitions: Sequence[pa.Table]) -> pa.Table:
-        """The query's rows for one batch, partitions in order."""
+        """The query's rows for one batch, partitions in order, JSON columns marked."""
         results = self._map(self.query_sql, partitions)
-        if len(results) == 1:
-            return results[0]
-        return pa.concat_tables(results)
+        table = results[0] if len(results) == 1 else pa.concat_tables(results)
+        if self._json_columns:
+            table = pa.Table.from_arrays(table.columns, schema=self._marked(table.schema))
+        return table
+
+    def _marked(self, schema: pa.Schema) -> pa.Schema:
+        """``schema`` with the query's JSON columns tagged as such (DuckDB exports text)."""
+        return pa.schema(
+            f.with_metadata({TYPE_METADATA_KEY: b"JSON"}) if f.name in self._json_columns else f
+            for f in schema
+        )
 
     def run_json(self, partitions: Sequence[pa.Table]) -> list[str]:
         """The query's rows for one batch as JSON texts (one object per row)."""
