@@ -257,7 +257,8 @@ def _fast_bool(values: list[Any], spec: c.TypeSpec) -> pa.Array:
 def _fast_number(values: list[Any], spec: c.TypeSpec) -> pa.Array:
     # float64 refuses integers it cannot hold exactly; the checked cast refuses
     # fractions (for integers) and overflow. Booleans come through as 1/0.
-    return pa.array(values, pa.float64()).cast(spec.arrow)
+    numbers = pa.array(values, pa.float64())
+    return numbers if spec.arrow == pa.float64() else numbers.cast(spec.arrow)
 
 
 def _fast_timestamp(values: list[Any], spec: c.TypeSpec) -> pa.Array:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -31,6 +32,7 @@ from laminar.formats.layout import (
 from laminar.formats.options import FormatOptions
 from laminar.sse.event import SSEEvent
 
+_GETTERS = {name: attrgetter(name) for name in ("event", "id", "retry", "data")}
 _PAYLOAD_SOURCES = frozenset({"field", "whole", "data", "group"})
 
 
@@ -45,11 +47,10 @@ class DecodeResult:
 
 def envelope_values(events: Sequence[SSEEvent], attr: str) -> list:
     """The SSE event type, last event id ("" -> None) or retry of every event."""
-    if attr == "event":
-        return [e.event for e in events]
-    if attr == "id":
-        return [e.id or None for e in events]
-    return [e.retry for e in events]
+    values = list(map(_GETTERS[attr], events))
+    if attr == "id" and "" in values:
+        values = [v or None for v in values]
+    return values
 
 
 def arrival_array(arrival_ms: Sequence[int] | int, n: int) -> pa.Array:
@@ -108,7 +109,7 @@ class RowDecoder:
     def decode(self, events: Sequence[SSEEvent], arrival_ms: Sequence[int] | int) -> DecodeResult:
         """Decode one batch; ``arrival_ms`` is one epoch-ms time or one per event."""
         n = len(events)
-        datas = [e.data for e in events]
+        datas = list(map(_GETTERS["data"], events))
         extracted = self._extract(events, datas)
         errors = extracted.errors
         arrival = _Arrival(arrival_ms, n)
@@ -136,7 +137,7 @@ class RowDecoder:
                     given = envelope_values(events, slot.envelope or "event")
                     values = [g if v is MISSING else v for v, g in zip(values, given, strict=True)]
                 values = self._convert(slot, values, errors)
-            if slot.fallback == ARRIVAL:
+            if slot.fallback == ARRIVAL and values.null_count:
                 values = pc.coalesce(values, arrival.micros.cast(spec.arrow))
             return values
         if slot.source == ENVELOPE:
