@@ -1,8 +1,10 @@
-"""`make demo`: start the embedded demo feed and tail its stock prices for ~10 seconds.
+"""`make demo`: the embedded demo feed through a live SQL pipeline.
 
-Runs `laminar demo-server` in this process (port 0) and `laminar tail` as a child
-process, exactly as a user would in two terminals, then exits 0. The SQL issue
-turns this into a pipeline over the same feed.
+Starts `laminar demo-server` in this process (port 0) and runs
+`laminar run examples/19_stock_prices.sql` as a child process — the product
+document's "Live Stock Prices" table and its `price_alerts` view — exactly as a
+user would in two terminals. Rows appear as alerts arrive; the query ends after
+LIMIT rows and the demo exits 0.
 """
 
 from __future__ import annotations
@@ -10,34 +12,39 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from pathlib import Path
 
 from laminar.demo_server import start_demo_server
 
-SECONDS = float(os.environ.get("LAMINAR_DEMO_SECONDS", "10"))  # tests shorten it
-RATE = 20  # events per second of the demo feed
-EVENTS = max(1, int(SECONDS * RATE))
+PIPELINE = Path(__file__).with_name("19_stock_prices.sql")
+RATE = float(os.environ.get("LAMINAR_DEMO_RATE", "20"))  # events per second; tests raise it
 
 
 async def main() -> int:
     runner, url = await start_demo_server(rate=RATE)
     try:
-        endpoint = f"{url}/stocks"
-        print(f"laminar demo-server is serving {url} (stocks, sensors, social, text, custom)")
-        print(f"$ laminar tail {endpoint} --limit {EVENTS}\n", flush=True)
-        tail = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "laminar", "tail", endpoint, "--limit", str(EVENTS)
+        print(f"laminar demo-server is serving {url} (stocks, sensors, social, events, …)")
+        print(f"$ LAMINAR_DEMO={url} laminar run {PIPELINE.relative_to(Path.cwd())}\n", flush=True)
+        run = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "laminar",
+            "run",
+            str(PIPELINE),
+            env={**os.environ, "LAMINAR_DEMO": url},
         )
         try:
-            status = await asyncio.wait_for(tail.wait(), SECONDS + 20)
+            status = await asyncio.wait_for(run.wait(), 120)
         except TimeoutError:
-            tail.terminate()
-            await tail.wait()
-            print("demo: laminar tail did not finish in time", file=sys.stderr)
+            run.terminate()
+            await run.wait()
+            print("demo: laminar run did not finish in time", file=sys.stderr)
             return 1
         if status == 0:
-            print(f"\ndemo: {EVENTS} events in ~{SECONDS:g} s. Try it yourself:")
-            print("  laminar demo-server            # in one terminal")
-            print("  laminar tail /stocks           # in another (or /sensors, /social, …)")
+            print("\ndemo: done. Try it yourself:")
+            print("  laminar demo-server                                        # terminal 1")
+            print("  LAMINAR_DEMO=http://127.0.0.1:8765 laminar sql             # terminal 2")
+            print("  laminar tail /stocks                                       # raw events")
         return status
     finally:
         await runner.cleanup()

@@ -272,7 +272,9 @@ def test_make_demo_script_runs_and_exits_0():
         capture_output=True,
         text=True,
         timeout=30,
-        env={**os.environ, "LAMINAR_DEMO_SECONDS": "0.5"},
+        env={**os.environ, "LAMINAR_DEMO_RATE": "500"},
     )
     assert result.returncode == 0, result.stderr
-    assert sum(line.startswith("{") for line in result.stdout.splitlines()) == 10
+    rows = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert len(rows) == 10  # the pipeline's LIMIT
+    assert all(row["price"] > 1000 or row["price"] < 10 for row in rows)
