@@ -60,10 +60,10 @@ class MicroBatcher(Generic[T]):
             async for items in self._source:
                 if items:
                     await self._queue.put((items, int(time.time() * 1000)))
-        except BaseException as exc:  # handed to the consumer, which re-raises it
+        except asyncio.CancelledError:
+            raise  # the consumer is closing us: nobody is left to tell
+        except Exception as exc:  # handed to the consumer, which re-raises it
             await self._queue.put(exc)
-            if isinstance(exc, asyncio.CancelledError):
-                raise
             return
         await self._queue.put(_END)
 
