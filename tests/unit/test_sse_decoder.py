@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import subprocess
 import sys
@@ -41,7 +42,9 @@ def reference(stream: bytes, comment_prefix: str = ":", keep_comments: bool = Fa
     for line in lines:
         if line == "":
             if data:
-                out.append(SSEEvent(event_type or "message", "\n".join(data), id_buffer, block_retry))
+                out.append(
+                    SSEEvent(event_type or "message", "\n".join(data), id_buffer, block_retry)
+                )
             data, event_type, block_retry = [], "", None
             continue
         if line.startswith(":") or (comment_prefix and line.startswith(comment_prefix)):
@@ -185,7 +188,10 @@ def test_event_without_data_is_not_dispatched_but_its_id_counts() -> None:
 
 
 def test_id_with_nul_is_ignored() -> None:
-    assert decode(b"id: 1\ndata: a\n\nid: 2\x003\ndata: b\n\n") == [ev("a", id="1"), ev("b", id="1")]
+    assert decode(b"id: 1\ndata: a\n\nid: 2\x003\ndata: b\n\n") == [
+        ev("a", id="1"),
+        ev("b", id="1"),
+    ]
 
 
 def test_empty_id_resets_last_event_id() -> None:
@@ -213,8 +219,17 @@ def test_initial_last_event_id() -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(b"1500", 1500), (b"0", 0), (b"+5", None), (b"-1", None), (b"1.5", None), (b"", None),
-     (b" 5", None), ("\u0665".encode(), None), (b"12a", None)],
+    [
+        (b"1500", 1500),
+        (b"0", 0),
+        (b"+5", None),
+        (b"-1", None),
+        (b"1.5", None),
+        (b"", None),
+        (b" 5", None),
+        ("\u0665".encode(), None),
+        (b"12a", None),
+    ],
 )
 def test_retry_only_ascii_digits(value: bytes, expected: int | None) -> None:
     decoder = SSEDecoder()
@@ -316,17 +331,46 @@ def test_carried_over_event_finishes_then_fast_path() -> None:
 
 LINES = st.sampled_from(
     [
-        "data: x", "data:y", "data", "data:  two", "event: tick", "event:", "event", "id: 1", "id: 22",
-        "id", "id: a\x00b", "retry: 10", "retry: x", ": comment", ":", "# hash", "foo: bar", "",
-        "", "", "data: caf\u00e9 \u20ac \U0001f600", "DATA: no", "data: {\"a\": [1, 2]}",
+        "data: x",
+        "data:y",
+        "data",
+        "data:  two",
+        "event: tick",
+        "event:",
+        "event",
+        "id: 1",
+        "id: 22",
+        "id",
+        "id: a\x00b",
+        "retry: 10",
+        "retry: x",
+        ": comment",
+        ":",
+        "# hash",
+        "foo: bar",
+        "",
+        "",
+        "",
+        "data: caf\u00e9 \u20ac \U0001f600",
+        "DATA: no",
+        'data: {"a": [1, 2]}',
     ]
 )
 EOLS = st.sampled_from(["\n", "\r", "\r\n"])
+# Long values (past the fast path's size cut-off) with non-ASCII text of every UTF-8
+# length, so that big events and characters split across chunks are exercised too.
+LONG_TEXT = st.text(alphabet="ab :\x00\u00e9\u00ef\u20ac\U0001f600", min_size=1, max_size=40).map(
+    lambda unit: (unit * (700 // len(unit) + 1))[:700]
+)
+LONG_LINES = st.builds(
+    "".join, st.tuples(st.sampled_from(["data: ", "data:", "id: ", ": ", "event: "]), LONG_TEXT)
+)
 
 
 @st.composite
 def streams(draw: st.DrawFn) -> bytes:
-    parts = draw(st.lists(st.tuples(LINES, EOLS), max_size=40))
+    line = st.one_of(LINES, LONG_LINES) if draw(st.booleans()) else LINES
+    parts = draw(st.lists(st.tuples(line, EOLS), max_size=40))
     raw = "".join(line + eol for line, eol in parts).encode()
     if draw(st.booleans()):
         raw = "\ufeff".encode() + raw
@@ -339,12 +383,14 @@ def streams(draw: st.DrawFn) -> bytes:
 def splits(draw: st.DrawFn, stream: bytes) -> list[bytes]:
     cuts = sorted(draw(st.sets(st.integers(0, len(stream)), max_size=12)))
     bounds = [0, *cuts, len(stream)]
-    return [stream[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [stream[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 @settings(max_examples=400, deadline=None)
 @given(data=st.data(), keep_comments=st.booleans(), prefix=st.sampled_from([":", "#"]))
-def test_any_split_matches_the_reference(data: st.DataObject, keep_comments: bool, prefix: str) -> None:
+def test_any_split_matches_the_reference(
+    data: st.DataObject, keep_comments: bool, prefix: str
+) -> None:
     stream = data.draw(streams())
     expected = reference(stream, comment_prefix=prefix, keep_comments=keep_comments)
     kwargs = {"comment_prefix": prefix, "keep_comments": keep_comments}

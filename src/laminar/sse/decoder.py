@@ -11,19 +11,20 @@ Contract (https://html.spec.whatwg.org/multipage/server-sent-events.html):
   stripped at the very start of the stream.
 * No I/O, no clock, no logging: the transport owns all of that.
 
-How it is fast: text is decoded and line endings normalised to LF by whole-chunk
-C calls; every complete event block in the chunk is then matched by one compiled
-regex (``re.split``) for the common shapes (``id``/``event``/one ``data`` line).
-A chunk holding anything else — comments with ``keep_comments``, ``retry``,
-multi-line data, unknown fields, a partial event carried over — takes the
-general line-by-line path, which is the reference implementation of the spec.
+How it is fast: each chunk is decoded and its line endings normalised to LF by
+whole-chunk C calls, and then handled by offsets into that one string, so the
+bytes of a data value are copied once, when its ``str`` is made. Lines are found
+with one-character ``str.find`` (memchr). Every run of complete, small event
+blocks is matched by one compiled regex (``re.split``) for the common shapes
+(``id``/``event``/one ``data`` line); anything else — comments with
+``keep_comments``, ``retry``, multi-line data, unknown fields, big events —
+takes the general line-by-line path, which is the spec's algorithm.
 """
 
 from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterable, Iterator
 
 from laminar.errors import EventTooLargeError
 from laminar.sse.event import SSEComment, SSEEvent
@@ -36,8 +37,12 @@ DEFAULT_MAX_EVENT_SIZE = 1 << 20  # 1 MiB of decoded text per line or event
 # Possessive ``.*+`` (no backtracking state) is measurably faster than ``[^\n]*``.
 _FAST_BLOCK = r"(?:id: ?([^\n\x00]*+)\n)?(?:event: ?(.*+)\n)?data: ?(.*+)\n\n"
 _FAST_GROUPS = 3
-# When the first block is longer than this, events are big and go to the general path.
+# When the first block is longer than this, events are big and are decoded one by one.
 _FAST_MAX_BLOCK_SIZE = 512
+# The head of an event of the common shape, up to the value of its data line.
+_EVENT_HEAD = re.compile(r"(?:id: ?([^\n\x00]*+)\n|)(?:event: ?(.*+)\n|)data: ?")
+
+_Output = list[SSEEvent | SSEComment]
 
 
 def _fast_pattern(comment_prefix: str, skip_comments: bool) -> re.Pattern[str]:
@@ -67,6 +72,7 @@ class SSEDecoder:
         "_line_parts",
         "_line_size",
         "_max_event_size",
+        "_other_prefix",
         "_pending_cr",
         "_skipping",
         "_started",
@@ -91,6 +97,8 @@ class SSEDecoder:
             raise ValueError("comment_prefix cannot contain a line break")
         self._max_event_size = max_event_size
         self._comment_prefix = comment_prefix
+        # A prefix that starts with ":" adds nothing: such lines are comments anyway.
+        self._other_prefix = "" if comment_prefix.startswith(":") else comment_prefix
         self._keep_comments = keep_comments
         self._fast = _fast_pattern(comment_prefix, skip_comments=not keep_comments)
         self._fast_misses = 0
@@ -115,44 +123,22 @@ class SSEDecoder:
 
     # -- public -----------------------------------------------------------
 
-    def feed(self, chunk: bytes | bytearray | memoryview) -> list[SSEEvent | SSEComment]:
+    def feed(self, chunk: bytes | bytearray | memoryview) -> _Output:
         """Decode ``chunk`` and return the events (and comments, if kept) it completed.
 
         An event that outgrows ``max_event_size`` is dropped; the whole chunk is
         still decoded, and then EventTooLargeError is raised carrying the chunk's
         other events in ``.events`` — nothing but the oversized event is lost.
         """
-        text = self._utf8.decode(chunk)
-        if not text:
-            return []
-        if not self._started:
-            self._started = True
-            if text[0] == "\ufeff":
-                text = text[1:]
-                if not text:
-                    return []
-        if self._pending_cr:
-            self._pending_cr = False
-            if text[0] == "\n":
-                text = text[1:]
-                if not text:
-                    return []
-        if "\r" in text:
-            self._pending_cr = text[-1] == "\r"
-            text = text.replace("\r\n", "\n").replace("\r", "\n")
-
-        out: list[SSEEvent | SSEComment] = []
+        text = self._decode(chunk)
+        out: _Output = []
         last_lf = text.rfind("\n")
-        if last_lf < 0:  # still inside one line
-            self._append_partial(text)
+        if last_lf < 0:  # still inside one line (or nothing at all)
+            if text:
+                self._append_partial(text)
         else:
-            if self._line_parts:
-                self._line_parts.append(text)
-                text = "".join(self._line_parts)
-                last_lf += self._line_size
-                self._line_parts = []
-                self._line_size = 0
-            self._decode_lines(text[: last_lf + 1], out)
+            pos = self._finish_partial_line(text, out) if self._line_parts else 0
+            self._decode_lines(text, pos, last_lf + 1, out)
             if last_lf + 1 < len(text):
                 self._append_partial(text[last_lf + 1 :])
         if self._error is not None:
@@ -161,39 +147,78 @@ class SSEDecoder:
             raise error
         return out
 
-    def _decode_lines(self, region: str, out: list[SSEEvent | SSEComment]) -> None:
-        """Decode ``region``: complete lines, each ending in "\\n"."""
-        start = 0
-        if region[0] == "\n":  # a blank line first: it ends the carried-over event
+    # -- text -------------------------------------------------------------
+
+    def _decode(self, chunk: bytes | bytearray | memoryview) -> str:
+        """The chunk's text, BOM stripped and line endings normalised to LF."""
+        text = self._utf8.decode(chunk)
+        if not text:
+            return text
+        if not self._started:
+            self._started = True
+            if text[0] == "\ufeff":
+                text = text[1:]
+                if not text:
+                    return text
+        if self._pending_cr:
+            self._pending_cr = False
+            if text[0] == "\n":  # the LF of a CRLF split by the chunk boundary
+                text = text[1:]
+                if not text:
+                    return text
+        if "\r" in text:
+            self._pending_cr = text[-1] == "\r"
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        return text
+
+    def _finish_partial_line(self, text: str, out: _Output) -> int:
+        """Complete the line carried over from earlier chunks; return where the rest starts."""
+        lf = text.find("\n")
+        self._line_parts.append(text[:lf])
+        line = "".join(self._line_parts)
+        self._line_parts = []
+        self._line_size = 0
+        if line:
+            if not self._skipping:
+                self._line(line, 0, len(line), out)
+        else:
             self._dispatch(out)
-            start = 1
-        elif self._has_pending():  # finish the carried-over event line by line
-            first_blank = region.find("\n\n")
-            if first_blank < 0:
-                self._process_region(region, out)
-                return
-            start = first_blank + 2
-            self._process_region(region[:start], out)
-        last_blank = region.rfind("\n\n", start)
-        if last_blank >= start:
-            self._decode_blocks(region[start : last_blank + 2], out)
-            start = last_blank + 2
-        if start < len(region):
-            self._process_region(region[start:], out)
+        return lf + 1
 
-    # -- fast path: whole complete blocks -------------------------------------
+    def _decode_lines(self, text: str, pos: int, end: int, out: _Output) -> None:
+        """Decode ``text[pos:end]``: complete lines, the last one ending in "\\n"."""
+        if pos < end and self._has_pending():  # finish the carried-over event first
+            pos = self._lines(text, pos, end, out, to_first_blank=True)
+        blocks_end = _after_last_blank_line(text, pos, end)
+        if blocks_end > pos:
+            self._decode_blocks(text, pos, blocks_end, out)
+        if blocks_end < end:
+            self._lines(text, blocks_end, end, out)
 
-    def _decode_blocks(self, blocks: str, out: list[SSEEvent | SSEComment]) -> None:
-        """Decode ``blocks``: complete events, each ending in a blank line ("\\n\\n")."""
-        if self._fast_skip:  # the fast pattern failed on this stream lately
+    # -- fast paths: whole complete blocks ------------------------------------
+
+    def _decode_blocks(self, text: str, pos: int, end: int, out: _Output) -> None:
+        """Decode ``text[pos:end]``: complete events, the last one ending in a blank line."""
+        if self._bulk_may_fit(text, pos, end) and self._decode_bulk(text, pos, end, out):
+            return
+        self._decode_one_by_one(text, pos, end, out)
+
+    def _bulk_may_fit(self, text: str, pos: int, end: int) -> bool:
+        if self._fast_skip:  # the bulk pattern failed on this stream lately
             self._fast_skip -= 1
-            self._process_region(blocks, out)
-            return
-        if blocks.find("\n\n", 0, _FAST_MAX_BLOCK_SIZE) < 0:
-            # Big events: the regex's per-character scan costs more than the
-            # general path's memchr-based line search.
-            self._process_region(blocks, out)
-            return
+            return False
+        # The bulk path does not count sizes: it runs only where no event can be too
+        # large. And on big events the regex's per-character scan costs more than
+        # one-by-one decoding with memchr: the first event tells which kind we have.
+        return (
+            end - pos <= self._max_event_size
+            and text.find("\n\n", pos, pos + _FAST_MAX_BLOCK_SIZE) >= 0
+        )
+
+    def _decode_bulk(self, text: str, pos: int, end: int, out: _Output) -> bool:
+        """All events of ``text[pos:end]`` by one ``re.split``; False (nothing done) if they
+        do not all have the common shape."""
+        blocks = text[pos:end]
         parts = self._fast.split(blocks)
         if any(parts[:: _FAST_GROUPS + 1]):
             # A line the fast pattern does not know (multi-line data, retry, an
@@ -201,8 +226,7 @@ class SSEDecoder:
             # failed regex scan is not paid again on every chunk.
             self._fast_misses = min(self._fast_misses + 1, 10)
             self._fast_skip = 1 << self._fast_misses
-            self._process_region(blocks, out)
-            return
+            return False
         self._fast_misses = 0
         ids = parts[1 :: _FAST_GROUPS + 1]
         types = parts[2 :: _FAST_GROUPS + 1]
@@ -221,49 +245,100 @@ class SSEDecoder:
             types = [t or "message" for t in types]
         self._id_buffer = self.last_event_id = ids[-1]
         out.extend(map(SSEEvent, types, datas, ids))
+        return True
+
+    def _decode_one_by_one(self, text: str, pos: int, end: int, out: _Output) -> None:
+        """Decode the events of ``text[pos:end]`` one at a time.
+
+        An event of the common shape (``id``, ``event``, one ``data`` line) costs
+        a regex match of its head and a memchr for the end of its data, whatever
+        its size; any other block goes line by line.
+        """
+        head = _EVENT_HEAD.match
+        find = text.find
+        append = out.append
+        limit = self._max_event_size
+        last_id = self._id_buffer
+        while pos < end:
+            match = head(text, pos, end)
+            if match is not None:
+                value_start = match.end()
+                lf = find("\n", value_start, end)
+                # (the region ends with a blank line, so lf + 1 is inside it)
+                if text[lf + 1] == "\n" and lf - value_start < limit:
+                    ident, kind = match.groups()
+                    if ident is not None:
+                        last_id = ident
+                    append(SSEEvent(kind or "message", text[value_start:lf], last_id))
+                    pos = lf + 2
+                    continue
+            self._id_buffer = last_id
+            pos = self._lines(text, pos, end, out, to_first_blank=True)
+            last_id = self._id_buffer
+        self._id_buffer = self.last_event_id = last_id
 
     # -- general path: the spec's line-by-line algorithm --------------------
 
-    def _process_region(self, region: str, out: list[SSEEvent | SSEComment]) -> None:
-        """Process ``region``: complete lines, the last one ending in "\\n"."""
-        if len(region) > 4096 and region.count("\n", 0, 4096) < 32:
-            self._process_lines(_long_lines(region), out)
-        else:
-            self._process_lines(region[:-1].split("\n"), out)
+    def _lines(
+        self, text: str, pos: int, end: int, out: _Output, to_first_blank: bool = False
+    ) -> int:
+        """Process the complete lines of ``text[pos:end]`` one by one; return where it stopped.
 
-    def _process_lines(self, lines: Iterable[str], out: list[SSEEvent | SSEComment]) -> None:
-        prefix = self._comment_prefix
-        limit = self._max_event_size
-        for line in lines:
-            if not line:
+        With ``to_first_blank`` it stops after the first blank line (the end of
+        the event in progress). Lines are found with one-character ``find``
+        (memchr), and a data value is sliced out of ``text`` once.
+        """
+        find = text.find
+        while pos < end:
+            lf = find("\n", pos, end)
+            if lf == pos:
                 self._dispatch(out)
+                pos += 1
+                if to_first_blank:
+                    break
                 continue
-            if self._skipping:  # the rest of an oversized event
-                continue
-            if line[0] == ":" or (prefix and line.startswith(prefix)):
-                self.comments_seen += 1
-                if self._keep_comments:
-                    comment = line[1:] if line[0] == ":" else line[len(prefix) :]
-                    out.append(SSEComment(comment[1:] if comment[:1] == " " else comment))
-                continue
-            name, colon, value = line.partition(":")
-            if colon and value[:1] == " ":
-                value = value[1:]
-            if name == "data":
-                self._data.append(value)
-                self._data_size += len(value) + 1
-                if self._data_size > limit:
-                    self._oversized(self._data_size)
-            elif name == "event":
-                self._type = value
-            elif name == "id":
-                if "\x00" not in value:
-                    self._id_buffer = value
-            elif name == "retry" and value.isascii() and value.isdigit():
-                self.retry = self._block_retry = int(value)
-            # any other field is ignored, as the spec says
+            if not self._skipping:  # (else: the rest of an oversized event)
+                self._line(text, pos, lf, out)
+            pos = lf + 1
+        return pos
 
-    def _dispatch(self, out: list[SSEEvent | SSEComment]) -> None:
+    def _line(self, text: str, start: int, stop: int, out: _Output) -> None:
+        """Interpret the non-empty line ``text[start:stop]``."""
+        if text[start] == ":" or (
+            self._other_prefix and text.startswith(self._other_prefix, start, stop)
+        ):
+            self._comment(text[start:stop], out)
+            return
+        colon = text.find(":", start, stop)
+        if colon < 0:
+            name, value = text[start:stop], ""
+        else:
+            name = text[start:colon]
+            colon += 1
+            if colon < stop and text[colon] == " ":
+                colon += 1
+            value = text[colon:stop]
+        if name == "data":
+            self._data.append(value)
+            self._data_size += len(value) + 1
+            if self._data_size > self._max_event_size:
+                self._oversized(self._data_size)
+        elif name == "event":
+            self._type = value
+        elif name == "id":
+            if "\x00" not in value:
+                self._id_buffer = value
+        elif name == "retry" and value.isascii() and value.isdigit():
+            self.retry = self._block_retry = int(value)
+        # any other field is ignored, as the spec says
+
+    def _comment(self, line: str, out: _Output) -> None:
+        self.comments_seen += 1
+        if self._keep_comments:
+            body = line[1:] if line[0] == ":" else line[len(self._comment_prefix) :]
+            out.append(SSEComment(body[1:] if body[:1] == " " else body))
+
+    def _dispatch(self, out: _Output) -> None:
         self.last_event_id = self._id_buffer
         if self._data:
             out.append(
@@ -305,16 +380,21 @@ class SSEDecoder:
             self._error = EventTooLargeError(size, self._max_event_size)
 
 
-def _long_lines(region: str) -> Iterator[str]:
-    """The lines of ``region`` (each ending in "\\n"), found with single-character
-    ``str.find`` — memchr — which is much faster than ``str.split`` on long lines."""
-    pos = 0
-    end = len(region)
-    find = region.find
-    while pos < end:
-        nl = find("\n", pos)
-        yield region[pos:nl]
-        pos = nl + 1
+def _after_last_blank_line(text: str, pos: int, end: int) -> int:
+    """The index just past the last blank line of ``text[pos:end]`` (whole lines), else ``pos``.
+
+    Walks back line by line with one-character ``rfind`` (memrchr): a search for
+    "\\n\\n" would be a byte-by-byte loop over a big trailing event.
+    """
+    lf = end - 1
+    while lf >= pos:
+        previous = text.rfind("\n", pos, lf)
+        if previous == lf - 1 or (previous < 0 and lf == pos):  # the line ending at lf is empty
+            return lf + 1
+        if previous < 0:
+            break
+        lf = previous
+    return pos
 
 
 def _count_comment_lines(text: str, prefix: str) -> int:
