@@ -1,35 +1,77 @@
-"""The system.* tables, built as Arrow tables when a query reads them.
+"""The system.* tables, built fresh (live) each time a query reads them.
 
-system.connector_status   one row per SSE table (and per running query reading it)
-system.connector_logs     recent connector log records (bounded history)
-system.connector_metrics  one row per event processed recently
+``build_system_tables(engine)`` maps each name to an installer
+``(duckdb connection, relation name) -> None`` that puts the relation in the
+query's DuckDB connection. Every installer also sets the connection's
+``TimeZone`` to UTC: the ``timestamp`` columns are naive UTC TIMESTAMPs, and
+DuckDB compares them with ``NOW()`` (a TIMESTAMPTZ) in the session time zone,
+so ``timestamp > NOW() - INTERVAL '1 minute'`` is right only in UTC.
 
-Nothing secret is ever put in a row: endpoints are redacted, errors come
-already scrubbed from the client.
+system.connector_status — one row per running query of each SSE table, and one
+row (status 'idle', query_id NULL) per table that no query reads. Columns:
+``STATUS_SCHEMA``; ``status`` is connected | connecting | reconnecting |
+disconnected | failed | idle.
+
+system.connector_logs — the engine's last 10,000 connector log records
+(``LOGS_SCHEMA``); level is DEBUG | INFO | WARNING | ERROR | CRITICAL.
+
+system.connector_metrics — one row per event committed in the last 15 minutes
+(``METRICS_COLUMNS``), expanded at query time from one stored record per
+network read of each batch, so COUNT(*) is the exact number of events.
+
+Nothing secret is ever put in a row: endpoints are shown as configured with
+credentials hidden and ``${VAR}``s unresolved; messages come already scrubbed
+from the client.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import duckdb
 import pyarrow as pa
 
+from laminar.observability.monitor import CONNECTOR
+
 if TYPE_CHECKING:
+    from laminar.observability.monitor import QueryMonitor
     from laminar.sql.engine import Engine
+
+Installer = Callable[[duckdb.DuckDBPyConnection, str], None]
 
 STATUS_SCHEMA = pa.schema(
     [
-        ("connector_name", pa.string()),
+        ("connector_name", pa.string()),  # always 'sse_source'
         ("table_name", pa.string()),
-        ("connection_name", pa.string()),
-        ("endpoint", pa.string()),
-        ("status", pa.string()),
-        ("query_id", pa.int64()),
+        ("connection_name", pa.string()),  # CREATE CONNECTION name, NULL when inline
+        ("endpoint", pa.string()),  # as configured, credentials hidden, ${VAR}s unresolved
+        ("status", pa.string()),  # connected | connecting | reconnecting | disconnected | ...
+        ("query_id", pa.int64()),  # NULL: no query reads the table
+        ("query_state", pa.string()),  # starting | running | finished | failed | stopped
+        ("started_at", pa.timestamp("us")),  # when the query started
+        ("connected_since", pa.timestamp("us")),  # NULL when not connected
         ("events_received", pa.int64()),
+        ("events_per_second", pa.float64()),  # over about the last 10 s
         ("bytes_received", pa.int64()),
-        ("reconnect_attempts", pa.int64()),
+        ("bytes_per_second", pa.float64()),
+        ("events_filtered", pa.int64()),
+        ("events_deduplicated", pa.int64()),
         ("parse_errors", pa.int64()),
+        ("events_dropped", pa.int64()),
+        ("rows_emitted", pa.int64()),
+        ("batches", pa.int64()),
+        ("avg_processing_time_ms", pa.float64()),  # per batch, since the query started
+        ("lag_p50_ms", pa.float64()),  # event lag (arrival -> commit), bucket upper bound
+        ("lag_p99_ms", pa.float64()),
+        ("buffer_occupancy", pa.float64()),  # 0..1
+        ("reconnect_attempts", pa.int64()),
+        ("connections_opened", pa.int64()),
+        ("last_disconnect_reason", pa.string()),
+        ("parallelism", pa.int64()),
+        ("partition_rows", pa.string()),  # JSON list: rows per partition so far
         ("last_event_id", pa.string()),
         ("last_event_at", pa.timestamp("us")),
         ("last_error", pa.string()),
@@ -37,22 +79,26 @@ STATUS_SCHEMA = pa.schema(
 )
 LOGS_SCHEMA = pa.schema(
     [
-        ("timestamp", pa.timestamp("us")),
+        ("timestamp", pa.timestamp("us")),  # UTC
         ("level", pa.string()),
-        ("connector", pa.string()),
+        ("connector", pa.string()),  # 'sse_source'
         ("table_name", pa.string()),
         ("connection_name", pa.string()),
+        ("query_id", pa.int64()),
+        ("logger", pa.string()),  # e.g. laminar.connectors.sse
         ("message", pa.string()),
     ]
 )
-METRICS_SCHEMA = pa.schema(
-    [
-        ("timestamp", pa.timestamp("us")),
-        ("connector", pa.string()),
-        ("table_name", pa.string()),
-        ("event_id", pa.string()),
-        ("processing_time_ms", pa.float64()),
-    ]
+METRICS_COLUMNS = (
+    ("timestamp", "TIMESTAMP", "when the event's batch was committed to the sink (UTC)"),
+    ("connector", "VARCHAR", "'sse_source'"),
+    ("table_name", "VARCHAR", "the SSE table"),
+    ("connection_name", "VARCHAR", "its CREATE CONNECTION name (NULL when inline)"),
+    ("query_id", "BIGINT", "the continuous query that processed the event"),
+    ("batch_id", "BIGINT", "the micro-batch's number within the query (1, 2, …)"),
+    ("arrival_time", "TIMESTAMP", "when the event's bytes were read from the network (UTC)"),
+    ("lag_ms", "DOUBLE", "arrival -> commit, milliseconds"),
+    ("processing_time_ms", "DOUBLE", "query + sink time of the event's batch, milliseconds"),
 )
 
 
@@ -62,55 +108,163 @@ def _ts(seconds: float | None) -> datetime | None:
     return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
 
 
+def _hub(engine: Engine) -> Any:
+    hub = getattr(engine, "observability", None)
+    if hub is None:  # an engine built without observability: empty logs and metrics
+        from laminar.observability.hub import Observability
+
+        hub = engine.observability = Observability()  # type: ignore[attr-defined]
+    return hub
+
+
+# -- system.connector_status ------------------------------------------------------------------
+
+
 def connector_status(engine: Engine) -> pa.Table:
+    hub = _hub(engine)
+    running: dict[str, list[QueryMonitor]] = {}
+    for monitor in hub.live():
+        running.setdefault(monitor.table, []).append(monitor)
     rows = []
-    running = {}
-    for query in engine.queries.values():
-        running.setdefault(query.table, []).append(query)
-    for name, table in engine.catalog.tables.items():
+    for name, table in list(engine.catalog.tables.items()):
+        monitors = running.pop(name, None)
+        if monitors:
+            rows.extend(_monitor_row(m) for m in monitors)
+            continue
         try:
             endpoint = engine.catalog.connection_options(table).display_endpoint
         except Exception:  # a table whose connection was dropped: still listed
             endpoint = None
-        queries = running.get(name) or [None]
-        for query in queries:
-            source = query.source.event_source if query is not None else None
-            stats = query.stats if query is not None else None
-            rows.append(
-                {
-                    "connector_name": "sse_source",
-                    "table_name": name,
-                    "connection_name": table.options.connection,
-                    "endpoint": endpoint,
-                    "status": _status(source.state if source else None),
-                    "query_id": query.id if query else None,
-                    "events_received": stats.events_received if stats else 0,
-                    "bytes_received": source.stats.bytes_received if source else 0,
-                    "reconnect_attempts": source.stats.reconnect_attempts if source else 0,
-                    "parse_errors": stats.parse_errors if stats else 0,
-                    "last_event_id": stats.last_event_id if stats else None,
-                    "last_event_at": _ts(stats.last_event_at) if stats else None,
-                    "last_error": source.stats.last_error if source else None,
-                }
-            )
+        rows.append(
+            {
+                "connector_name": CONNECTOR,
+                "table_name": name,
+                "connection_name": table.options.connection,
+                "endpoint": endpoint,
+                "status": "idle",
+                "parallelism": table.options.parallelism,
+            }
+        )
+    for monitors in running.values():  # tables dropped while a query still reads them
+        rows.extend(_monitor_row(m) for m in monitors)
     return pa.Table.from_pylist(rows, STATUS_SCHEMA)
 
 
-def _status(state: str | None) -> str:
+def _monitor_row(m: QueryMonitor) -> dict[str, Any]:
+    stats = m.stats
+    client = m.client
+    events_per_s, bytes_per_s = m.rates()
+    lag = m.series.event_lag
     return {
-        None: "idle",
-        "idle": "idle",
-        "connecting": "connecting",
-        "open": "connected",
-        "reconnecting": "reconnecting",
-        "closed": "disconnected",
-        "failed": "failed",
-    }.get(state, state or "idle")
-
-
-def build_system_tables(engine: Engine) -> dict[str, pa.Table]:
-    return {
-        "system.connector_status": connector_status(engine),
-        "system.connector_logs": LOGS_SCHEMA.empty_table(),
-        "system.connector_metrics": METRICS_SCHEMA.empty_table(),
+        "connector_name": CONNECTOR,
+        "table_name": m.table,
+        "connection_name": m.connection or None,
+        "endpoint": m.endpoint,
+        "status": m.connection_state,
+        "query_id": m.query_id,
+        "query_state": m.state,
+        "started_at": _ts(m.started_at),
+        "connected_since": _ts(m.observer.connected_since) if m.connected else None,
+        "events_received": m.events_received(),
+        "events_per_second": round(events_per_s, 3),
+        "bytes_received": m.bytes_received(),
+        "bytes_per_second": round(bytes_per_s, 3),
+        "events_filtered": stats.events_filtered,
+        "events_deduplicated": stats.events_deduplicated,
+        "parse_errors": stats.parse_errors,
+        "events_dropped": stats.events_dropped,
+        "rows_emitted": stats.rows_out,
+        "batches": stats.batches,
+        "avg_processing_time_ms": (
+            m.series.processing.sum / m.series.processing.count
+            if m.series.processing.count
+            else None
+        ),
+        "lag_p50_ms": lag.quantile(0.5),
+        "lag_p99_ms": lag.quantile(0.99),
+        "buffer_occupancy": m.buffer_occupancy(),
+        "reconnect_attempts": client.stats.reconnect_attempts if client else 0,
+        "connections_opened": client.stats.connections if client else 0,
+        "last_disconnect_reason": m.observer.last_disconnect,
+        "parallelism": len(stats.partitions) or 1,
+        "partition_rows": json.dumps(list(stats.partitions)),
+        "last_event_id": stats.last_event_id or None,
+        "last_event_at": _ts(stats.last_event_at),
+        "last_error": stats.error or (client.stats.last_error if client else None),
     }
+
+
+# -- system.connector_logs --------------------------------------------------------------------
+
+
+def connector_logs(engine: Engine) -> pa.Table:
+    entries = _hub(engine).logs.snapshot()
+    if not entries:
+        return LOGS_SCHEMA.empty_table()
+    columns = list(zip(*entries, strict=True))
+    return pa.Table.from_arrays(
+        [
+            pa.array([int(t * 1_000_000) for t in columns[0]], pa.int64()).cast(
+                pa.timestamp("us")
+            ),
+            *(
+                pa.array(col, f.type)
+                for col, f in zip(columns[1:], list(LOGS_SCHEMA)[1:], strict=True)
+            ),
+        ],
+        schema=LOGS_SCHEMA,
+    )
+
+
+# -- system.connector_metrics -----------------------------------------------------------------
+
+_METRICS_VIEW = """
+CREATE VIEW {view} AS
+SELECT r.timestamp, r.connector, r.table_name, r.connection_name, r.query_id, r.batch_id,
+       r.arrival_time, r.lag_ms, r.processing_time_ms
+FROM {records} AS r, range(r.events) AS expanded(i)
+"""
+
+
+def connector_metrics_records(engine: Engine) -> pa.Table:
+    """The compact records behind connector_metrics (``RECORD_SCHEMA``: one per read)."""
+    return _hub(engine).metrics.snapshot()  # type: ignore[no-any-return]
+
+
+def install_connector_metrics(
+    engine: Engine, con: duckdb.DuckDBPyConnection, relation: str
+) -> None:
+    source = relation + "_records"
+    con.register(source, connector_metrics_records(engine))
+    con.execute(_METRICS_VIEW.format(view=_quote(relation), records=_quote(source)))
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# -- installation ---------------------------------------------------------------------------
+
+_BUILDERS: dict[str, Callable[[Engine], pa.Table]] = {
+    "system.connector_status": connector_status,
+    "system.connector_logs": connector_logs,
+}
+
+
+def _installer(engine: Engine, name: str) -> Installer:
+    def install(con: duckdb.DuckDBPyConnection, relation: str) -> None:
+        con.execute("SET TimeZone = 'UTC'")
+        if name == "system.connector_metrics":
+            install_connector_metrics(engine, con, relation)
+        else:
+            con.register(relation, _BUILDERS[name](engine))
+
+    return install
+
+
+SYSTEM_TABLES = ("system.connector_status", "system.connector_logs", "system.connector_metrics")
+
+
+def build_system_tables(engine: Engine) -> dict[str, Installer]:
+    """An installer per system table; each builds its snapshot when it is installed."""
+    return {name: _installer(engine, name) for name in SYSTEM_TABLES}

@@ -1,0 +1,59 @@
+"""Talking to a running ``laminar run … --metrics-port PORT`` from another process.
+
+``remote_sql(url, sql)`` posts read-only SQL to ``URL/sql`` and returns one
+``(columns, types, rows)`` per statement; ``remote_status(url)`` fetches
+``URL/status``. Both use the standard library (no event loop) and raise a
+LaminarError that says what to check when the process cannot be reached or
+refuses the statement.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+from laminar.errors import LaminarError, SQLError
+
+DEFAULT_PORT = 9477
+DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
+_TIMEOUT_S = 30.0
+
+RemoteResult = tuple[list[str], list[str], list[list[Any]]]
+
+
+def remote_sql(url: str, sql: str) -> list[RemoteResult]:
+    payload = _request(url, "/sql", sql.encode("utf-8"))
+    return [(r["columns"], r["types"], r["rows"]) for r in payload["results"]]
+
+
+def remote_status(url: str) -> dict[str, Any]:
+    return _request(url, "/status")  # type: ignore[no-any-return]
+
+
+def _request(url: str, path: str, body: bytes | None = None) -> Any:
+    base = url.rstrip("/")
+    if not base.startswith(("http://", "https://")):
+        base = "http://" + base
+    request = urllib.request.Request(
+        base + path,
+        data=body,
+        method="POST" if body is not None else "GET",
+        headers={"Content-Type": "text/plain; charset=utf-8"} if body is not None else {},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=_TIMEOUT_S) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        try:
+            message = json.loads(exc.read())["error"]
+        except (ValueError, KeyError, TypeError, OSError):
+            message = f"HTTP {exc.code} from {base}{path}"
+        raise SQLError(message) from None
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise LaminarError(
+            f"cannot reach a laminar process at {base}: {reason} — is `laminar run PIPELINE.sql "
+            f"--metrics-port PORT` running, and is --connect http://127.0.0.1:PORT its port?"
+        ) from None

@@ -1,0 +1,180 @@
+"""The monitoring endpoint of a running engine: an aiohttp server in the engine's event loop.
+
+``await start_server(engine, host="127.0.0.1", port=0)`` returns a
+``MonitoringServer`` (``.url``, ``await .close()``). Routes:
+
+    GET  /metrics   Prometheus text exposition of the engine's own registry
+    GET  /healthz   200 {"status": "ok" | "degraded" | "idle", …} while nothing failed
+                    (connecting and reconnecting are normal); 503 {"status": "failed", …}
+                    when a query or its source failed (401, attempts exhausted, …)
+    GET  /status    JSON summary for ``laminar status``: health, connector_status rows,
+                    log counts by level and the latest warnings and errors
+    POST /sql       read-only SQL (body: the statements as text, or {"sql": "…"}):
+                    SELECT over system.* tables (and views over them), SHOW, DESCRIBE.
+                    200 {"results": [{"columns", "types", "rows"}]}; 400 {"error": "…"}
+
+It binds 127.0.0.1 unless told otherwise: /sql shows table definitions (with
+secrets redacted) to whoever can reach the port. System-table queries run in
+a worker thread so a large connector_metrics scan does not stall the stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from laminar.errors import LaminarError, SQLError
+from laminar.output import json_default
+
+if TYPE_CHECKING:
+    from laminar.sql.engine import Engine
+
+_ENGINE = web.AppKey("laminar_engine", object)
+_RECENT_PROBLEMS = 10
+
+
+class MonitoringServer:
+    """A started server; ``url`` is its base URL."""
+
+    def __init__(self, runner: web.AppRunner, url: str) -> None:
+        self.runner = runner
+        self.url = url
+
+    async def close(self) -> None:
+        await self.runner.cleanup()
+
+
+def build_app(engine: Engine) -> web.Application:
+    app = web.Application()
+    app[_ENGINE] = engine
+    app.router.add_get("/metrics", _metrics)
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/status", _status)
+    app.router.add_post("/sql", _sql)
+    return app
+
+
+async def start_server(
+    engine: Engine, host: str = "127.0.0.1", port: int = 0
+) -> MonitoringServer:
+    """Serve ``engine``'s monitoring routes on ``host:port`` (0: any free port)."""
+    runner = web.AppRunner(build_app(engine), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise LaminarError(
+            f"cannot serve metrics on {host}:{port}: {exc.strerror or exc} "
+            "(pick another --metrics-port, or 0 for any free port)"
+        ) from exc
+    addresses = runner.addresses
+    bound = addresses[0][1] if addresses else port
+    shown = f"[{host}]" if ":" in host else host
+    return MonitoringServer(runner, f"http://{shown}:{bound}")
+
+
+def _engine(request: web.Request) -> Any:
+    return request.app[_ENGINE]
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    registry = _engine(request).observability.registry
+    body = generate_latest(registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    healthy, detail = _engine(request).observability.health()
+    return _json(detail, 200 if healthy else 503)
+
+
+async def _status(request: web.Request) -> web.Response:
+    from laminar.observability.system_tables import connector_status
+
+    engine = _engine(request)
+    hub = engine.observability
+    healthy, detail = hub.health()
+    problems = [
+        {"timestamp": e.timestamp, "level": e.level, "table": e.table, "message": e.message}
+        for e in hub.logs.snapshot()
+        if e.level in ("WARNING", "ERROR", "CRITICAL")
+    ][-_RECENT_PROBLEMS:]
+    return _json(
+        {
+            "status": detail["status"],
+            "healthy": healthy,
+            "uptime_s": round(time.time() - hub.started_at, 3),
+            "sources": connector_status(engine).to_pylist(),
+            "log_counts": dict(hub.logs.counts),
+            "recent_problems": problems,
+        }
+    )
+
+
+async def _sql(request: web.Request) -> web.Response:
+    text = await request.text()
+    if request.content_type == "application/json":
+        try:
+            text = json.loads(text)["sql"]
+        except (ValueError, KeyError, TypeError):
+            return _json({"error": 'the JSON body must be {"sql": "…"}'}, 400)
+    engine = _engine(request)
+    try:
+        results = []
+        for stmt, is_select in _read_only(engine, text):
+            if is_select:  # system tables: built from snapshots, safe off the loop
+                results.append(await asyncio.to_thread(engine.run_statement, stmt))
+            else:
+                results.append(engine.run_statement(stmt))
+    except LaminarError as exc:
+        return _json({"error": str(exc)}, 400)
+    return _json({"results": [_rows(r) for r in results]})
+
+
+def _read_only(engine: Engine, text: str) -> list[tuple[Any, bool]]:
+    """(statement, is a SELECT) for ``text``; each must read system tables, or be SHOW /
+    DESCRIBE."""
+    from laminar.sql import ast
+    from laminar.sql.parser import parse_statements
+
+    checked = []
+    for stmt in parse_statements(text):
+        if isinstance(stmt, (ast.Show, ast.Describe)):
+            checked.append((stmt, False))
+            continue
+        if isinstance(stmt, ast.Select):
+            tables, _views, _system = engine.catalog.view_dependencies(stmt.query.sources)
+            if not tables:
+                checked.append((stmt, True))
+                continue
+            raise SQLError(
+                f"a remote SELECT reads system tables only, and this one reads "
+                f"{', '.join(tables)}; run continuous queries in the pipeline itself",
+                line=stmt.line,
+                column=stmt.column,
+            )
+        raise SQLError(
+            f"{stmt.label} is not allowed over --connect: the monitoring endpoint is "
+            "read-only (SELECT over system.* tables, SHOW, DESCRIBE)",
+            line=stmt.line,
+            column=stmt.column,
+        )
+    return checked
+
+
+def _rows(result: Any) -> dict[str, Any]:
+    columns = list(getattr(result, "columns", []))
+    rows = [list(row) for row in getattr(result, "rows", [])]
+    return {"columns": columns, "types": list(getattr(result, "types", [])), "rows": rows}
+
+
+def _json(payload: Any, status: int = 200) -> web.Response:
+    body = json.dumps(payload, default=json_default, ensure_ascii=False)
+    return web.Response(text=body, status=status, content_type="application/json")
