@@ -1,0 +1,60 @@
+"""The stdout sink: JSON lines (one object per row) on standard output, or a live table.
+
+Writes happen in a worker thread so a stalled reader of the pipe stalls the
+pipeline (back-pressure), not the event loop. ``flush`` flushes the stream: a
+row is "delivered" once it is in the pipe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from laminar.sinks.base import Sink
+
+
+class StdoutSink(Sink):
+    connector = "stdout"
+
+    def __init__(
+        self,
+        table: str,
+        out: TextIO | None = None,
+        *,
+        pretty: bool = False,
+        columns: Sequence[str] = (),
+        title: str | None = None,
+    ) -> None:
+        super().__init__(table)
+        self._out = out
+        self._pretty = pretty
+        self._live: Any = None
+        if pretty:
+            from laminar.output import LiveTable
+
+            self.kind = "arrow"  # type: ignore[misc]
+            self._live = LiveTable(self.out, list(columns), title)
+
+    @property
+    def out(self) -> TextIO:
+        return self._out if self._out is not None else sys.stdout
+
+    async def write(self, rows: Any) -> None:
+        if self._pretty:
+            self._live.write_rows([tuple(row.values()) for row in rows.to_pylist()])
+            self.rows_written += rows.num_rows
+            return
+        text = "\n".join(rows) + "\n"
+        await asyncio.to_thread(self.out.write, text)
+        self.rows_written += len(rows)
+
+    async def flush(self) -> bool:
+        await asyncio.to_thread(self.out.flush)
+        return True
+
+    async def close(self) -> None:
+        with contextlib.suppress(OSError, ValueError):  # the reader went away
+            await self.flush()
