@@ -1,4 +1,4 @@
-"""``python -m benchmarks.run [--suite decoder|client|all] [--rounds N] [--quick]``.
+"""``python -m benchmarks.run [--suite decoder|client|e2e|all] [--rounds N] [--quick]``.
 
 Contract: runs the chosen suites (each registered in :data:`SUITES` as a module with
 ``run(options) -> SuiteResult``), prints per suite a table — workload,
@@ -26,6 +26,7 @@ from benchmarks import LAMINAR, Options, SuiteResult, laminar_of
 SUITES = {
     "decoder": "benchmarks.decoder_bench",
     "client": "benchmarks.client_bench",
+    "e2e": "benchmarks.e2e_bench",
 }
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "latest.json"
 
