@@ -321,6 +321,43 @@ def test_fast_path_with_missing_ids_fills_forward() -> None:
     assert decode(stream) == [ev("a", id="1"), ev("b", id="1"), ev("c", "x", "3"), ev("d", id="3")]
 
 
+def test_comments_between_common_events_keep_their_place() -> None:
+    stream = b"id: 1\ndata: a\n\n: ping\n\n\ndata: b\n\n:\ndata: c\n\n: end\n\n"
+    assert decode(stream, keep_comments=True) == [
+        ev("a", id="1"),
+        SSEComment("ping"),
+        ev("b", id="1"),
+        SSEComment(""),
+        ev("c", id="1"),
+        SSEComment("end"),
+    ]
+    decoder = SSEDecoder()
+    assert decoder.feed(stream) == [ev("a", id="1"), ev("b", id="1"), ev("c", id="1")]
+    assert decoder.comments_seen == 3
+
+
+def test_many_small_events_respect_max_event_size() -> None:
+    decoder = SSEDecoder(max_event_size=40)
+    stream = b"data: ok\n\n" + b"data: " + b"x" * 50 + b"\n\n" + b"data: fine\n\n" * 20
+    with pytest.raises(EventTooLargeError) as info:
+        decoder.feed(stream)
+    assert info.value.events == [ev("ok")] + [ev("fine")] * 20
+
+
+@pytest.mark.parametrize("size", [600, 5000])
+def test_big_events_one_by_one(size: int) -> None:
+    value = ("caf\u00e9 \u20ac " * size)[:size]
+    stream = "".join(
+        f"id: {n}\nevent: big\ndata: {value}\n\ndata: {n}\ndata: two\n\n" for n in range(5)
+    ).encode()
+    expected = [e for n in range(5) for e in (ev(value, "big", str(n)), ev(f"{n}\ntwo", id=str(n)))]
+    assert decode(stream) == expected
+    decoder = SSEDecoder()
+    assert [e for i in range(0, len(stream), 999) for e in decoder.feed(stream[i : i + 999])] == (
+        expected
+    )
+
+
 def test_carried_over_event_finishes_then_fast_path() -> None:
     decoder = SSEDecoder()
     assert decoder.feed(b"event: big\ndata: 1\n") == []
@@ -379,6 +416,44 @@ def streams(draw: st.DrawFn) -> bytes:
     return raw
 
 
+VALUES = st.one_of(
+    st.sampled_from(["", "1", "42", "tick", " x", "caf\u00e9", "\u20ac\U0001f600", '{"a": 1}']),
+    LONG_TEXT,
+)
+ODD_LINES = st.sampled_from(
+    [": ping", ":", "# note", "", "retry: 5", "foo: bar", "data", "id", "id: a\x00b", "data:x"]
+)
+
+
+@st.composite
+def event_block(draw: st.DrawFn) -> list[str]:
+    """The lines of one event: mostly the common shape, sometimes with an odd line."""
+    space = st.sampled_from([" ", " ", ""])
+    lines = []
+    if draw(st.booleans()):
+        lines.append("id:" + draw(space) + draw(VALUES))
+    if draw(st.booleans()):
+        lines.append("event:" + draw(space) + draw(VALUES))
+    for _ in range(draw(st.sampled_from([1, 1, 1, 2, 3, 0]))):
+        lines.append("data:" + draw(space) + draw(VALUES))
+    if draw(st.integers(0, 5)) == 0:
+        lines.insert(draw(st.integers(0, len(lines))), draw(ODD_LINES))
+    return [*lines, ""]
+
+
+@st.composite
+def event_streams(draw: st.DrawFn) -> bytes:
+    """Whole events, as servers send them: what the decoder's fast paths are built for."""
+    lines = [line for block in draw(st.lists(event_block(), max_size=12)) for line in block]
+    lines += draw(st.lists(LINES, max_size=3))  # an unfinished event at the end
+    eol = draw(st.sampled_from(["\n", "\n", "\r\n", "\r", None]))
+    if eol is None:  # mixed line endings
+        eols = draw(st.lists(EOLS, min_size=len(lines), max_size=len(lines)))
+    else:
+        eols = [eol] * len(lines)
+    return "".join(map(str.__add__, lines, eols)).encode()
+
+
 @st.composite
 def splits(draw: st.DrawFn, stream: bytes) -> list[bytes]:
     cuts = sorted(draw(st.sets(st.integers(0, len(stream)), max_size=12)))
@@ -391,7 +466,7 @@ def splits(draw: st.DrawFn, stream: bytes) -> list[bytes]:
 def test_any_split_matches_the_reference(
     data: st.DataObject, keep_comments: bool, prefix: str
 ) -> None:
-    stream = data.draw(streams())
+    stream = data.draw(st.one_of(streams(), event_streams()))
     expected = reference(stream, comment_prefix=prefix, keep_comments=keep_comments)
     kwargs = {"comment_prefix": prefix, "keep_comments": keep_comments}
     assert decode(stream, **kwargs) == expected
@@ -403,7 +478,7 @@ def test_any_split_matches_the_reference(
 
 
 @settings(max_examples=60, deadline=None)
-@given(stream=streams())
+@given(stream=st.one_of(streams(), event_streams()))
 def test_byte_by_byte_matches_whole(stream: bytes) -> None:
     assert decode_bytewise(stream) == decode(stream)
 

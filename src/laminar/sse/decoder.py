@@ -31,12 +31,14 @@ from laminar.sse.event import SSEComment, SSEEvent
 
 DEFAULT_MAX_EVENT_SIZE = 1 << 20  # 1 MiB of decoded text per line or event
 
-# One complete "simple" event block, LF-normalised, followed by its blank line.
-# Used with re.split: the text between matches must be empty for the fast path
-# to apply, which proves every line was one of these fields and nothing else.
-# Possessive ``.*+`` (no backtracking state) is measurably faster than ``[^\n]*``.
-_FAST_BLOCK = r"(?:id: ?([^\n\x00]*+)\n)?(?:event: ?(.*+)\n)?data: ?(.*+)\n\n"
-_FAST_GROUPS = 3
+# One complete event block of the common shape, LF-normalised, with its blank
+# line: optional ``id``, optional ``event``, one ``data`` line. Used with re.split:
+# the text between two matches must be empty (or only blank and comment lines,
+# see _gaps_are_skippable), which proves every line was one of these fields.
+# Possessive ``.*+`` keeps no backtracking state, and ``(?:...|)`` is cheaper in
+# the regex engine than ``(?:...)?`` (about 15% of the whole split).
+_BULK_BLOCK = re.compile(r"(?:id: ?([^\n\x00]*+)\n|)(?:event: ?(.*+)\n|)data: ?(.*+)\n\n")
+_BULK_STEP = _BULK_BLOCK.groups + 1  # re.split yields the gap before a match, then its groups
 # When the first block is longer than this, events are big and are decoded one by one.
 _FAST_MAX_BLOCK_SIZE = 512
 # The head of an event of the common shape, up to the value of its data line.
@@ -45,14 +47,11 @@ _EVENT_HEAD = re.compile(r"(?:id: ?([^\n\x00]*+)\n|)(?:event: ?(.*+)\n|)data: ?"
 _Output = list[SSEEvent | SSEComment]
 
 
-def _fast_pattern(comment_prefix: str, skip_comments: bool) -> re.Pattern[str]:
-    if not skip_comments:
-        return re.compile(_FAST_BLOCK)
-    # Comment lines before a block are skipped by the regex itself (they are
-    # counted separately), so keep-alive comments do not force the slow path.
+def _skippable_pattern(comment_prefix: str) -> re.Pattern[str]:
+    """Text made only of blank and comment lines: no effect on the event state."""
     prefixes = {":", comment_prefix} if comment_prefix else {":"}
     alternatives = "|".join(re.escape(p) for p in sorted(prefixes))
-    return re.compile(rf"(?:(?:{alternatives}).*+\n)*" + _FAST_BLOCK)
+    return re.compile(rf"(?:(?:{alternatives}).*+\n|\n)*+")
 
 
 class SSEDecoder:
@@ -64,7 +63,6 @@ class SSEDecoder:
         "_data",
         "_data_size",
         "_error",
-        "_fast",
         "_fast_misses",
         "_fast_skip",
         "_id_buffer",
@@ -74,6 +72,7 @@ class SSEDecoder:
         "_max_event_size",
         "_other_prefix",
         "_pending_cr",
+        "_skippable",
         "_skipping",
         "_started",
         "_type",
@@ -100,7 +99,7 @@ class SSEDecoder:
         # A prefix that starts with ":" adds nothing: such lines are comments anyway.
         self._other_prefix = "" if comment_prefix.startswith(":") else comment_prefix
         self._keep_comments = keep_comments
-        self._fast = _fast_pattern(comment_prefix, skip_comments=not keep_comments)
+        self._skippable = _skippable_pattern(comment_prefix).fullmatch
         self._fast_misses = 0
         self._fast_skip = 0
         self._utf8 = codecs.getincrementaldecoder("utf-8")("replace")
@@ -218,34 +217,47 @@ class SSEDecoder:
     def _decode_bulk(self, text: str, pos: int, end: int, out: _Output) -> bool:
         """All events of ``text[pos:end]`` by one ``re.split``; False (nothing done) if they
         do not all have the common shape."""
-        blocks = text[pos:end]
-        parts = self._fast.split(blocks)
-        if any(parts[:: _FAST_GROUPS + 1]):
-            # A line the fast pattern does not know (multi-line data, retry, an
+        parts = _BULK_BLOCK.split(text[pos:end])
+        gaps = parts[::_BULK_STEP]
+        has_gaps = any(gaps)
+        if has_gaps and not all(map(self._skippable, gaps)):
+            # A line the bulk pattern does not know (multi-line data, retry, an
             # unknown field). Such streams tend to repeat it: back off, so that a
             # failed regex scan is not paid again on every chunk.
             self._fast_misses = min(self._fast_misses + 1, 10)
             self._fast_skip = 1 << self._fast_misses
             return False
         self._fast_misses = 0
-        ids = parts[1 :: _FAST_GROUPS + 1]
-        types = parts[2 :: _FAST_GROUPS + 1]
-        datas = parts[3 :: _FAST_GROUPS + 1]
-        if not self._keep_comments:
-            self.comments_seen += _count_comment_lines(blocks, self._comment_prefix)
-        if None in ids:
-            current = self._id_buffer
-            filled = []
-            for value in ids:
-                if value is not None:
-                    current = value
-                filled.append(current)
-            ids = filled
-        if None in types or "" in types:
-            types = [t or "message" for t in types]
-        self._id_buffer = self.last_event_id = ids[-1]
-        out.extend(map(SSEEvent, types, datas, ids))
+        ids = parts[1::_BULK_STEP]
+        types = parts[2::_BULK_STEP]
+        datas = parts[3::_BULK_STEP]
+        # all() is a quick C-level test for "no None and no empty string"
+        if not all(ids):
+            ids = self._fill_ids(ids)
+        if not all(types):
+            types = [kind or "message" for kind in types]
+        events = list(map(SSEEvent, types, datas, ids))
+        if not has_gaps:
+            out += events
+        else:  # blank and comment lines between the events: count (or surface) them in order
+            for k, gap in enumerate(gaps):
+                if gap:
+                    self._lines(gap, 0, len(gap), out)
+                if k < len(events):
+                    out.append(events[k])
+        if ids:
+            self._id_buffer = self.last_event_id = ids[-1]
         return True
+
+    def _fill_ids(self, ids: list[str | None]) -> list[str]:
+        """The last event id at each event: an absent id field (None) keeps the previous one."""
+        current = self._id_buffer
+        filled = []
+        for value in ids:
+            if value is not None:
+                current = value
+            filled.append(current)
+        return filled
 
     def _decode_one_by_one(self, text: str, pos: int, end: int, out: _Output) -> None:
         """Decode the events of ``text[pos:end]`` one at a time.
@@ -396,9 +408,3 @@ def _after_last_blank_line(text: str, pos: int, end: int) -> int:
         lf = previous
     return pos
 
-
-def _count_comment_lines(text: str, prefix: str) -> int:
-    count = text.count("\n:") + (text[:1] == ":")
-    if prefix and prefix != ":" and not prefix.startswith(":"):
-        count += text.count("\n" + prefix) + text.startswith(prefix)
-    return count
