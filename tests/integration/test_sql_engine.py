@@ -33,7 +33,8 @@ def ticks(*prices: float, start: int = 1, name: str = "tick") -> list:
 
 TABLE = """
 CREATE TABLE stock_stream (symbol TEXT, price DOUBLE)
-WITH (connector = 'sse_source', endpoint = '{url}', buffer_timeout_ms = 20);
+WITH (connector = 'sse_source', endpoint = '{url}', buffer_timeout_ms = 20,
+      reconnect_interval_ms = 10);
 """
 
 
@@ -255,7 +256,10 @@ async def test_bad_payloads_dropped_and_counted_by_default() -> None:
                     event('{"price": "abc"}', id="3"), event('{"price": 4}', id="4"))
     async with SSEServer(stream) as server:
         engine = Engine(env={})
-        engine.execute(f"CREATE TABLE p (price DOUBLE) WITH (endpoint = '{server.url}')")
+        engine.execute(
+            f"CREATE TABLE p (price DOUBLE) WITH (endpoint = '{server.url}', "
+            "reconnect_interval_ms = 1)"
+        )
         [query] = engine.execute("SELECT * FROM p")
         rows = await asyncio.wait_for(collect(query), 10)
     assert [r["price"] for r in rows] == [1, 4]
@@ -273,7 +277,8 @@ async def test_event_type_filter_and_dedup_by_column() -> None:
         engine = Engine(env={})
         engine.execute(
             f"CREATE TABLE t (k TEXT) WITH (endpoint = '{server.url}', "
-            "event_type_filter = '[\"keep\"]', deduplicate_by = 'k', dedup_window_ms = 60000)"
+            "event_type_filter = '[\"keep\"]', deduplicate_by = 'k', dedup_window_ms = 60000, "
+            "reconnect_interval_ms = 1)"
         )
         [query] = engine.execute("SELECT k FROM t")
         rows = await asyncio.wait_for(collect(query), 10)
@@ -290,7 +295,7 @@ async def test_parallel_partitions_keep_order_per_key() -> None:
         engine = Engine(env={})
         engine.execute(
             f"CREATE TABLE t (n INTEGER, event_type TEXT) WITH (endpoint = '{server.url}', "
-            "parallelism = 3, partition_by = 'event_type', capture_event_name = false)"
+            "parallelism = 3, partition_by = 'event_type', reconnect_interval_ms = 1)"
         )
         [query] = engine.execute("SELECT n, event_type FROM t")
         rows = await asyncio.wait_for(collect(query), 10)

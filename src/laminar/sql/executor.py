@@ -74,7 +74,7 @@ class BatchQuery:
         self._empty = schema.empty_table()
         self._connections = [self._connect(views) for _ in range(partitions)]
         self._pool = ThreadPoolExecutor(partitions, "laminar-duckdb") if partitions > 1 else None
-        self._lock = threading.Lock()
+        self._locks = [threading.Lock() for _ in self._connections]
         con = self._connections[0]
         con.register(BATCH_RELATION, self._empty)
         try:
@@ -154,17 +154,20 @@ class BatchQuery:
 
     def _run_one(self, index: int, sql: str, batch: pa.Table) -> pa.Table:
         con = self._connections[index]
-        try:
-            con.register(BATCH_RELATION, batch)
-            return con.sql(sql).to_arrow_table()
-        except duckdb.Error as exc:
-            raise SQLError(f"query over {self.table}: {_duckdb_message(exc)}") from exc
+        with self._locks[index]:  # close() waits for a call in flight instead of breaking it
+            try:
+                con.register(BATCH_RELATION, batch)
+                return con.sql(sql).to_arrow_table()
+            except duckdb.Error as exc:
+                raise SQLError(f"query over {self.table}: {_duckdb_message(exc)}") from exc
 
     def close(self) -> None:
+        """Release the connections; a batch still running in a worker thread finishes first."""
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
-        for con in self._connections:
-            con.close()
+        for con, lock in zip(self._connections, self._locks, strict=True):
+            with lock:
+                con.close()
 
 
 def _duckdb_message(exc: BaseException) -> str:

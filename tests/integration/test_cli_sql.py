@@ -1,0 +1,123 @@
+"""`laminar run` and `laminar sql` as a user runs them: subprocesses against the demo feed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from laminar.demo_server import start_demo_server
+
+PIPELINE = """
+CREATE TABLE stock_stream (symbol TEXT, price DECIMAL, volume BIGINT, timestamp TIMESTAMP)
+WITH (connector = 'sse_source', endpoint = '${LAMINAR_DEMO}/stocks', buffer_timeout_ms = 20);
+CREATE VIEW price_alerts AS SELECT * FROM stock_stream WHERE price > 1000 OR price < 10;
+"""
+
+
+@pytest.fixture
+async def demo() -> AsyncIterator[str]:
+    runner, url = await start_demo_server(rate=300)
+    try:
+        yield url
+    finally:
+        await runner.cleanup()
+
+
+async def laminar(
+    *args: str, url: str, cwd: Path, stdin: str | None = None, timeout: float = 30
+) -> tuple[int, str, str]:
+    """Run the CLI in ``cwd`` (a fresh directory: its state store starts empty)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "laminar", *args,
+        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "LAMINAR_DEMO": url},
+        cwd=cwd,
+    )
+    out, err = await asyncio.wait_for(
+        proc.communicate(stdin.encode() if stdin is not None else None), timeout
+    )
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_run_streams_json_lines_and_exits_0(demo: str, tmp_path: Path) -> None:
+    pipeline = tmp_path / "alerts.sql"
+    pipeline.write_text(PIPELINE + "SELECT symbol, price FROM price_alerts LIMIT 4;")
+    code, out, err = await laminar("run", str(pipeline), url=demo, cwd=tmp_path)
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert len(rows) == 4
+    assert all(set(r) == {"symbol", "price"} for r in rows)
+    assert all(r["price"] > 1000 or r["price"] < 10 for r in rows)
+    assert "CREATE TABLE stock_stream" in err and "CREATE VIEW price_alerts" in err
+
+
+async def test_run_reports_errors_with_position_and_exits_1(demo: str, tmp_path: Path) -> None:
+    pipeline = tmp_path / "bad.sql"
+    pipeline.write_text(PIPELINE + "SELECT * FROM price_alert LIMIT 1;")
+    code, out, err = await laminar("run", str(pipeline), url=demo, cwd=tmp_path)
+    assert code == 1
+    assert out == ""
+    assert "line 5, column 1" in err and "did you mean 'price_alerts'" in err
+    assert "Traceback" not in err
+
+
+async def test_run_stops_cleanly_on_sigterm(demo: str, tmp_path: Path) -> None:
+    pipeline = tmp_path / "forever.sql"
+    pipeline.write_text(PIPELINE + "SELECT symbol FROM stock_stream;")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "laminar", "run", str(pipeline),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "LAMINAR_DEMO": demo},
+        cwd=tmp_path,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    first = await asyncio.wait_for(proc.stdout.readline(), 20)
+    assert json.loads(first)["symbol"]
+    proc.send_signal(signal.SIGTERM)
+    await asyncio.wait_for(proc.wait(), 10)
+    err = (await proc.stderr.read()).decode()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+
+
+async def test_sql_execute_prints_rows_and_catalog(demo: str, tmp_path: Path) -> None:
+    code, out, err = await laminar(
+        "sql", "-e", PIPELINE + "SELECT symbol FROM price_alerts LIMIT 2; SHOW VIEWS;",
+        url=demo,
+        cwd=tmp_path,
+    )
+    assert code == 0, err
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert len(lines) == 3
+    assert lines[2]["name"] == "price_alerts"
+
+
+async def test_sql_shell_reads_statements_from_stdin(demo: str, tmp_path: Path) -> None:
+    script = PIPELINE + "DESCRIBE price_alerts;\nSELECT\n  symbol\nFROM price_alerts\nLIMIT 1;\n"
+    code, out, err = await laminar("sql", url=demo, cwd=tmp_path, stdin=script)
+    assert code == 0, err
+    assert '"column_name": "symbol"' in out
+    assert sum(line.startswith('{"symbol"') for line in out.splitlines()) == 1
+
+
+async def test_sql_shell_keeps_going_after_an_error(demo: str, tmp_path: Path) -> None:
+    code, out, err = await laminar(
+        "sql",
+        url=demo,
+        cwd=tmp_path,
+        stdin="SELEC 1;\nSELECT 42 AS answer FROM system.connector_status;\nSHOW TABLES;\n",
+    )
+    assert code == 0
+    assert "did you mean 'SELECT'" in err
+    assert out.strip() == ""  # no table: no rows from either query
