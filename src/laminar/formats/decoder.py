@@ -6,13 +6,6 @@ options once (raising :class:`~laminar.errors.ConfigError`) and returns a
 per micro-batch; it touches each event in Python only to read its fields, and
 does the parsing and conversion per column, in native code where it can.
 Payloads that fail are handled by :mod:`laminar.formats.failures`.
-
-With ``use_sql = True`` (off by default: today's SQL is slower than the
-Python path, see benchmarks/formats_bench.py), format = 'json' batches of at
-least ``sql_min_rows`` events go through :mod:`laminar.formats.json_sql` first
-(one DuckDB query, GIL released); the rows it cannot prove exact are decoded by
-the Python path and spliced back in order, so the result is the Python path's,
-row for row.
 """
 
 from __future__ import annotations
@@ -26,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from laminar.formats import columns as c
-from laminar.formats import custom, failures, json, json_sql, text
+from laminar.formats import custom, failures, json, text
 from laminar.formats.converters import convert
 from laminar.formats.layout import (
     ARRIVAL,
@@ -41,8 +34,6 @@ from laminar.sse.event import SSEEvent
 
 _GETTERS = {name: attrgetter(name) for name in ("event", "id", "retry", "data")}
 _PAYLOAD_SOURCES = frozenset({"field", "whole", "data", "group"})
-USE_SQL = False  # the default of RowDecoder.use_sql
-SQL_MIN_ROWS = 64  # below this a DuckDB query costs more than it saves
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +67,8 @@ class _Arrival:
 
     __slots__ = ("_micros", "_ms", "_n")
 
-    def __init__(
-        self, arrival_ms: Sequence[int] | int, n: int, micros: pa.Array | None = None
-    ) -> None:
-        self._ms, self._n, self._micros = arrival_ms, n, micros
+    def __init__(self, arrival_ms: Sequence[int] | int, n: int) -> None:
+        self._ms, self._n, self._micros = arrival_ms, n, None
 
     @property
     def micros(self) -> pa.Array:
@@ -104,9 +93,6 @@ class RowDecoder:
         self._regex = regex
         self.schema = pa.schema([c.arrow_field(s.column, s.spec) for s in slots])
         self._fast = True  # tests turn it off to check both paths agree
-        self.use_sql = USE_SQL  # False forces the Python path (tests compare the two)
-        self.sql_min_rows = SQL_MIN_ROWS
-        self._sql = json_sql.plan(slots) if options.format == "json" else None
 
     def __repr__(self) -> str:
         return f"RowDecoder(table={self.table_name!r}, format={self.options.format!r})"
@@ -124,82 +110,16 @@ class RowDecoder:
         """Decode one batch; ``arrival_ms`` is one epoch-ms time or one per event."""
         n = len(events)
         datas = list(map(_GETTERS["data"], events))
+        extracted = self._extract(events, datas)
+        errors = extracted.errors
         arrival = _Arrival(arrival_ms, n)
-        table = None
-        if self._sql is not None and self.use_sql and self._fast and n >= self.sql_min_rows:
-            table, errors = self._rows_sql(events, datas, arrival)
-        if table is None:
-            table, errors = self._rows(events, datas, arrival)
+        arrays: list[pa.Array] = []
+        for slot in self.slots:
+            arrays.append(self._column(slot, events, extracted, arrival, errors))
+        table = pa.Table.from_arrays(arrays, schema=self.schema)
         if not errors:
             return DecodeResult(table, 0, 0)
         return failures.apply(self, table, events, datas, arrival.micros, errors)
-
-    def _rows(
-        self, events: Sequence[SSEEvent], datas: list[str], arrival: _Arrival
-    ) -> tuple[pa.Table, dict[int, str]]:
-        """The Python path: every row of the batch, and the reasons of the bad ones."""
-        extracted = self._extract(events, datas)
-        errors = extracted.errors
-        arrays = [self._column(s, events, extracted, arrival, errors) for s in self.slots]
-        return pa.Table.from_arrays(arrays, schema=self.schema), errors
-
-    def _rows_sql(
-        self, events: Sequence[SSEEvent], datas: list[str], arrival: _Arrival
-    ) -> tuple[pa.Table | None, dict[int, str]]:
-        """The DuckDB path, with the Python path for the rows it declines."""
-        assert self._sql is not None
-        batch = self._sql.run(datas)
-        if batch is None:
-            return None, {}
-        n = len(events)
-        clean = batch.clean
-        values: dict[int, list | pa.Array] = {}
-        for slot in self.slots:
-            if slot.index not in batch.values:
-                continue
-            array = batch.values[slot.index]
-            if array.type != slot.spec.arrow:
-                array = array.cast(slot.spec.arrow)
-            if slot.index in batch.missing:
-                given, bad = convert(envelope_values(events, slot.envelope or "event"), slot.spec)
-                missing = batch.missing[slot.index]
-                array = pc.if_else(missing, given, array)
-                if bad:
-                    unusable = pa.array([row in bad for row in range(n)])
-                    clean = pc.and_(clean, pc.invert(pc.and_(missing, unusable)))
-            values[slot.index] = array
-        extracted = Extracted(values, {})
-        other: dict[int, str] = {}  # envelope columns that do not convert
-        arrays = [self._column(s, events, extracted, arrival, other) for s in self.slots]
-        table = pa.Table.from_arrays(arrays, schema=self.schema)
-        if other:
-            clean = pc.and_(clean, pa.array([row not in other for row in range(n)]))
-        if clean.false_count == 0 and clean.null_count == 0:
-            return table, {}
-        return self._splice(table, clean, events, datas, arrival)
-
-    def _splice(
-        self,
-        table: pa.Table,
-        clean: pa.Array,
-        events: Sequence[SSEEvent],
-        datas: list[str],
-        arrival: _Arrival,
-    ) -> tuple[pa.Table, dict[int, str]]:
-        """Rows that are not clean, decoded by the Python path, put back in their places."""
-        flags = clean.fill_null(False).to_pylist()
-        redo = [row for row, ok in enumerate(flags) if not ok]
-        sub_events = [events[row] for row in redo]
-        sub_datas = [datas[row] for row in redo]
-        sub_arrival = _Arrival(0, len(redo), arrival.micros.take(pa.array(redo, pa.int64())))
-        redone, sub_errors = self._rows(sub_events, sub_datas, sub_arrival)
-        kept = [row for row, ok in enumerate(flags) if ok]
-        merged = pa.concat_tables([table.take(pa.array(kept, pa.int64())), redone])
-        place = [0] * len(flags)
-        for position, row in enumerate(kept + redo):
-            place[row] = position
-        errors = {redo[row]: reason for row, reason in sub_errors.items()}
-        return merged.take(pa.array(place, pa.int64())), errors
 
     def _column(
         self,
