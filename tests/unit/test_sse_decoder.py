@@ -336,6 +336,18 @@ def test_comments_between_common_events_keep_their_place() -> None:
     assert decoder.comments_seen == 3
 
 
+def test_bulk_path_moves_to_more_general_patterns_as_the_stream_needs() -> None:
+    decoder = SSEDecoder()
+    single = b"id: 1\nevent: a\ndata: x\n\n" * 3
+    multi = b"data: m1\ndata:  m2\n\n" * 3
+    no_space = b"id:7\nevent:b\ndata:y\n\n" * 3
+    nul_id = b"id: 8\x00\ndata: z\n\n" * 3
+    assert decoder.feed(single) == [ev("x", "a", "1")] * 3
+    assert decoder.feed(multi) == [ev("m1\n m2", id="1")] * 3
+    assert decoder.feed(no_space + single) == [ev("y", "b", "7")] * 3 + [ev("x", "a", "1")] * 3
+    assert decoder.feed(nul_id) == [ev("z", id="1")] * 3
+
+
 def test_many_small_events_respect_max_event_size() -> None:
     decoder = SSEDecoder(max_event_size=40)
     stream = b"data: ok\n\n" + b"data: " + b"x" * 50 + b"\n\n" + b"data: fine\n\n" * 20
