@@ -12,13 +12,19 @@ Contract (https://html.spec.whatwg.org/multipage/server-sent-events.html):
 * No I/O, no clock, no logging: the transport owns all of that.
 
 How it is fast: each chunk is decoded and its line endings normalised to LF by
-whole-chunk C calls, and then handled by offsets into that one string, so the
-bytes of a data value are copied once, when its ``str`` is made. Lines are found
-with one-character ``str.find`` (memchr). Every run of complete, small event
-blocks is matched by one compiled regex (``re.split``) for the common shapes
-(``id``/``event``/one ``data`` line); anything else — comments with
-``keep_comments``, ``retry``, multi-line data, unknown fields, big events —
-takes the general line-by-line path, which is the spec's algorithm.
+whole-chunk C calls, and then handled by offsets into that one string (lines are
+found with one-character ``str.find``, i.e. memchr), so the text of a data value
+is copied once, when its ``str`` is made. Complete events then take one of three
+paths, all giving exactly what the line-by-line algorithm gives:
+
+* bulk (small events): one ``re.split`` over all complete events of the chunk,
+  with the cheapest of a few patterns for the common shapes (``id``/``event``/
+  ``data`` lines) that fits the stream; blank and comment lines between events
+  are allowed. Anything else (``retry``, unknown fields...) leaves the chunk to
+  the next path, and the bulk path backs off for a while;
+* one by one (big events, or what bulk refused): per event a regex match of its
+  head and a memchr for the end of its one data line;
+* line by line: the spec's algorithm, for every other block.
 """
 
 from __future__ import annotations
