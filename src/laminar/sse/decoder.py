@@ -63,7 +63,7 @@ _BULK_PATTERNS = (
 _MULTI_LINE = 1  # the first rung of _BULK_PATTERNS with multi-line data
 _BULK_STEP = 4  # re.split yields the gap before a match, then its three groups
 # When the first block is longer than this, events are big and are decoded one by one.
-_FAST_MAX_BLOCK_SIZE = 512
+_BULK_MAX_FIRST_BLOCK = 512
 # The head of an event of the common shape, up to the value of its data line.
 _EVENT_HEAD = re.compile(r"(?:id: ?([^\n\x00]*+)\n|)(?:event: ?(.*+)\n|)data: ?")
 
@@ -82,13 +82,13 @@ class SSEDecoder:
 
     __slots__ = (
         "_block_retry",
+        "_bulk_misses",
         "_bulk_rung",
+        "_bulk_skip",
         "_comment_prefix",
         "_data",
         "_data_size",
         "_error",
-        "_fast_misses",
-        "_fast_skip",
         "_id_buffer",
         "_keep_comments",
         "_line_parts",
@@ -125,8 +125,8 @@ class SSEDecoder:
         self._keep_comments = keep_comments
         self._skippable = _skippable_pattern(comment_prefix).fullmatch
         self._bulk_rung = 0  # index into _BULK_PATTERNS
-        self._fast_misses = 0
-        self._fast_skip = 0
+        self._bulk_misses = 0
+        self._bulk_skip = 0
         self._utf8 = codecs.getincrementaldecoder("utf-8")("replace")
         self._started = False
         self._pending_cr = False
@@ -202,11 +202,8 @@ class SSEDecoder:
         line = "".join(self._line_parts)
         self._line_parts = []
         self._line_size = 0
-        if line:
-            if not self._skipping:
-                self._line(line, 0, len(line), out)
-        else:
-            self._dispatch(out)
+        if not self._skipping:  # (the carried line is never empty: see _append_partial)
+            self._line(line, 0, len(line), out)
         return lf + 1
 
     def _decode_lines(self, text: str, pos: int, end: int, out: _Output) -> None:
@@ -219,7 +216,7 @@ class SSEDecoder:
         if blocks_end < end:
             self._lines(text, blocks_end, end, out)
 
-    # -- fast paths: whole complete blocks ------------------------------------
+    # -- whole complete blocks: the fast paths --------------------------------
 
     def _decode_blocks(self, text: str, pos: int, end: int, out: _Output) -> None:
         """Decode ``text[pos:end]``: complete events, the last one ending in a blank line."""
@@ -228,15 +225,15 @@ class SSEDecoder:
         self._decode_one_by_one(text, pos, end, out)
 
     def _bulk_may_fit(self, text: str, pos: int, end: int) -> bool:
-        if self._fast_skip:  # the bulk pattern failed on this stream lately
-            self._fast_skip -= 1
+        if self._bulk_skip:  # the bulk pattern failed on this stream lately
+            self._bulk_skip -= 1
             return False
         # The bulk path does not count sizes: it runs only where no event can be too
         # large. And on big events the regex's per-character scan costs more than
         # one-by-one decoding with memchr: the first event tells which kind we have.
         return (
             end - pos <= self._max_event_size
-            and text.find("\n\n", pos, pos + _FAST_MAX_BLOCK_SIZE) >= 0
+            and text.find("\n\n", pos, pos + _BULK_MAX_FIRST_BLOCK) >= 0
         )
 
     def _decode_bulk(self, text: str, pos: int, end: int, out: _Output) -> bool:
@@ -247,10 +244,10 @@ class SSEDecoder:
             # A line no bulk pattern knows (retry, an unknown field, an id with
             # U+0000). Such streams tend to repeat it: back off, so that a failed
             # regex scan is not paid again on every chunk.
-            self._fast_misses = min(self._fast_misses + 1, 6)
-            self._fast_skip = 1 << self._fast_misses
+            self._bulk_misses = min(self._bulk_misses + 1, 6)
+            self._bulk_skip = 1 << self._bulk_misses
             return False
-        self._fast_misses = 0
+        self._bulk_misses = 0
         gaps = parts[::_BULK_STEP]
         ids = parts[1::_BULK_STEP]
         types = parts[2::_BULK_STEP]
