@@ -314,10 +314,10 @@ class SSEDecoder:
         limit = self._max_event_size
         last_id = self._id_buffer
         while pos < end:
-            match = head(text, pos, end)
+            match = head(text, pos)
             if match is not None:
                 value_start = match.end()
-                lf = find("\n", value_start, end)
+                lf = find("\n", value_start)
                 # (the region ends with a blank line, so lf + 1 is inside it)
                 if text[lf + 1] == "\n" and lf - value_start < limit:
                     ident, kind = match.groups()
