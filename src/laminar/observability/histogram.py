@@ -50,14 +50,19 @@ class Buckets:
         n = len(values)
         if n == 0:
             return
-        below = 0
-        for i, bound in enumerate(self.bounds):
-            upto = pc.sum(pc.less_equal(values, bound).cast(pa.int64())).as_py() or 0
-            self.counts[i] += upto - below
-            below = upto
-            if below == n:
-                break
-        self.counts[-1] += n - below
+        extremes = pc.min_max(values).as_py()
+        low, high = float(extremes["min"]), float(extremes["max"])
+        first = bisect_left(self.bounds, low)  # buckets below the smallest value stay empty
+        last = bisect_left(self.bounds, high)  # the bucket of the largest value
+        if first == last:  # the usual case: the whole batch in one bucket, no pass at all
+            self.counts[first] += n
+        else:
+            below = 0
+            for i in range(first, last):
+                upto = pc.sum(pc.less_equal(values, self.bounds[i]).cast(pa.int64())).as_py()
+                self.counts[i] += (upto or 0) - below
+                below = upto or 0
+            self.counts[last] += n - below
         self.count += n
         self.sum += float(pc.sum(values).as_py() or 0.0)
 
