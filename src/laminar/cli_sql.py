@@ -11,8 +11,9 @@ import asyncio
 import contextlib
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from laminar.cli import EXIT_OK, run_async, subcommand
 from laminar.errors import LaminarError
@@ -30,6 +31,14 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
         default="auto",
         help="rows as JSON lines or a live table (default: table on a terminal, else json)",
     )
+    p.add_argument(
+        "--state-dir",
+        metavar="DIR",
+        default=None,
+        help="where the catalog and committed event ids live (default: $LAMINAR_STATE_DIR, "
+        "else ./.laminar; 'none' keeps no state)",
+    )
+    _monitoring_arguments(p)
 
 
 @subcommand(
@@ -42,15 +51,162 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     text = sys.stdin.read() if args.pipeline == "-" else _read(args.pipeline)
     pretty = _pretty(args.format)
-    engine = Engine()
-    results = engine.execute(text)
-    streams = [r for r in results if _is_stream(r)]
-    for result in results:
-        if not _is_stream(result):
-            _print_result(result, pretty, messages_to=sys.stderr)
-    if not streams:
-        return EXIT_OK
-    return run_async(_stream_all(streams, pretty), exit_on_signal=EXIT_OK)
+    state = _open_state(args.state_dir)
+    try:
+        engine = Engine(state=state)
+        results = engine.execute(text)
+        streams = [r for r in results if _is_stream(r)]
+        for result in results:
+            if not _is_stream(result):
+                _print_result(result, pretty, messages_to=sys.stderr)
+        if not streams:
+            return EXIT_OK
+        return run_async(
+            _monitored(engine, args, streams, pretty, state), exit_on_signal=EXIT_OK
+        )
+    finally:
+        if state is not None:
+            state.close()
+
+
+def _open_state(state_dir: str | None) -> Any:
+    from laminar.runtime.state import StateStore, default_state_dir
+
+    directory = default_state_dir() if state_dir is None else state_dir
+    if directory.strip().lower() in ("", "none"):
+        return None
+    return StateStore.open(directory)
+
+
+async def _run_pipelines(
+    streams: list[ContinuousQuery], pretty: bool, state: Any, out: TextIO | None = None
+) -> int:
+    """INSERT INTO queries into their sinks, SELECTs into the stdout sink; all at once.
+
+    ``out`` replaces sys.stdout for the SELECTs (the progress line's wrapper).
+    """
+    from laminar.sinks.stdout import StdoutSink
+    from laminar.sql.pipelines import run_all
+
+    titled = len(streams) > 1
+    sinks = [
+        StdoutSink(
+            q.table, out, pretty=pretty, columns=q.columns, title=q.sql if titled else None
+        )
+        if (pretty or out is not None) and q.sink is None
+        else None
+        for q in streams
+    ]
+    await run_all(streams, state=state, sinks=sinks)
+    return EXIT_OK
+
+
+# -- monitoring: --metrics-port, the progress line, laminar status -----------------------
+
+
+def _monitoring_arguments(p: argparse.ArgumentParser) -> None:
+    from laminar.observability.client import DEFAULT_PORT
+
+    p.add_argument(
+        "--metrics-port",
+        metavar="PORT",
+        type=int,
+        nargs="?",
+        const=DEFAULT_PORT,
+        default=None,
+        help=f"serve /metrics (Prometheus), /healthz, /status and read-only SQL on this port "
+        f"(default when given without a value: {DEFAULT_PORT}; 0 picks a free port)",
+    )
+    p.add_argument(
+        "--metrics-host",
+        metavar="HOST",
+        default="127.0.0.1",
+        help="address of the metrics endpoint (default: 127.0.0.1, this machine only)",
+    )
+    p.add_argument(
+        "--progress",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="a live status line on stderr (default: when stderr is a terminal)",
+    )
+
+
+async def _monitored(
+    engine: Engine, args: argparse.Namespace, streams: list[ContinuousQuery], pretty: bool,
+    state: Any,
+) -> int:
+    """Run the pipelines with the metrics endpoint, the progress line and warnings on stderr."""
+    import logging
+
+    from laminar.observability.progress import ProgressLine, ProgressStream, TerminalLogHandler
+
+    server = None
+    if args.metrics_port is not None:
+        from laminar.observability.server import start_server
+
+        server = await start_server(engine, args.metrics_host, args.metrics_port)
+        print(f"laminar: metrics on {server.url}/metrics", file=sys.stderr, flush=True)
+    show = args.progress == "on" or (args.progress == "auto" and sys.stderr.isatty())
+    progress = ProgressLine(engine.observability, sys.stderr) if show else None
+    handler = TerminalLogHandler(sys.stderr, progress)
+    laminar_logger = logging.getLogger("laminar")
+    laminar_logger.addHandler(handler)
+    out = ProgressStream(sys.stdout, progress) if progress is not None else None
+    try:
+        if progress is not None:
+            progress.start()
+        return await _run_pipelines(streams, pretty, state, out)  # type: ignore[arg-type]
+    finally:
+        if progress is not None:
+            await progress.stop()
+        laminar_logger.removeHandler(handler)
+        if server is not None:
+            await server.close()
+
+
+def _status_arguments(p: argparse.ArgumentParser) -> None:
+    _connect_argument(p, required=False)
+    p.add_argument("--json", action="store_true", help="print the raw JSON summary")
+
+
+def _connect_argument(p: argparse.ArgumentParser, *, required: bool) -> None:
+    from laminar.observability.client import DEFAULT_URL
+
+    p.add_argument(
+        "--connect",
+        metavar="URL",
+        default=None if required else os.environ.get("LAMINAR_CONNECT", DEFAULT_URL),
+        help="the metrics endpoint of a running `laminar run … --metrics-port PORT`"
+        + ("" if required else f" (default: $LAMINAR_CONNECT, else {DEFAULT_URL})"),
+    )
+
+
+@subcommand(
+    "status",
+    help="a readable summary of a running `laminar run … --metrics-port PORT`",
+    arguments=_status_arguments,
+)
+def cmd_status(args: argparse.Namespace) -> int:
+    import json
+
+    from laminar.observability.client import remote_status
+    from laminar.observability.progress import format_status
+
+    summary = remote_status(args.connect)
+    if args.json:
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
+    else:
+        print(format_status(summary))
+    return EXIT_OK if summary.get("healthy", True) else 1
+
+
+def _run_remote(url: str, text: str, pretty: bool) -> None:
+    """Send statements to a running laminar (read-only system-table SQL); print the rows."""
+    from laminar.observability.client import remote_sql
+    from laminar.output import print_rows
+
+    for columns, types, rows in remote_sql(url, text):
+        print_rows(sys.stdout, columns, rows, types, pretty=pretty)
 
 
 def _read(path: str) -> str:
@@ -116,6 +272,7 @@ async def _stream(query: ContinuousQuery, pretty: bool, title: str | None = None
 def _sql_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-e", "--execute", metavar="SQL", help="run these statements and exit")
     p.add_argument("-f", "--file", metavar="PATH", help="run a file of statements first")
+    _connect_argument(p, required=True)
     p.add_argument(
         "--format",
         choices=("auto", "json", "table"),
@@ -130,10 +287,12 @@ def _sql_arguments(p: argparse.ArgumentParser) -> None:
     arguments=_sql_arguments,
 )
 def cmd_sql(args: argparse.Namespace) -> int:
+    pretty = _pretty(args.format)
+    if args.connect:
+        return _sql_remote(args, pretty)
     from laminar.sql.engine import Engine
 
     engine = Engine()
-    pretty = _pretty(args.format)
     if args.file:
         _run_text(engine, _read(args.file), pretty)
     if args.execute is not None:
@@ -141,7 +300,19 @@ def cmd_sql(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.file and not sys.stdin.isatty():
         return EXIT_OK
-    return _shell(engine, pretty)
+    return _shell(lambda text: _run_text(engine, text, pretty))
+
+
+def _sql_remote(args: argparse.Namespace, pretty: bool) -> int:
+    """``laminar sql --connect URL``: system tables of a running pipeline, read-only."""
+    if args.file:
+        _run_remote(args.connect, _read(args.file), pretty)
+    if args.execute is not None:
+        _run_remote(args.connect, args.execute, pretty)
+        return EXIT_OK
+    if args.file and not sys.stdin.isatty():
+        return EXIT_OK
+    return _shell(lambda text: _run_remote(args.connect, text, pretty))
 
 
 def _run_text(engine: Engine, text: str, pretty: bool) -> None:
@@ -158,7 +329,8 @@ def _run_text(engine: Engine, text: str, pretty: bool) -> None:
             _print_result(result, pretty, messages_to=sys.stdout)
 
 
-def _shell(engine: Engine, pretty: bool) -> int:
+def _shell(run: Callable[[str], None]) -> int:
+    """Read statements (multi-line, ';'-terminated) and hand each complete text to ``run``."""
     from laminar.sql.parser import statement_complete
 
     interactive = sys.stdin.isatty()
@@ -184,7 +356,7 @@ def _shell(engine: Engine, pretty: bool) -> int:
             continue
         buffer.clear()
         try:
-            _run_text(engine, text, pretty)
+            run(text)
         except LaminarError as exc:
             print(f"error: {exc}", file=sys.stderr, flush=True)
         except KeyboardInterrupt:

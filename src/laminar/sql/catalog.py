@@ -20,6 +20,7 @@ from laminar.connectors.sse.source import SSETableDef
 from laminar.connectors.sse.table_options import SSETableOptions
 from laminar.errors import CatalogError, ConfigError
 from laminar.formats import Column
+from laminar.sinks.options import SinkSpec
 from laminar.sql.ast import Query
 
 SYSTEM_SCHEMA = "system"
@@ -43,6 +44,20 @@ class TableDef:
 
 
 @dataclass(frozen=True)
+class SinkTableDef:
+    """A table written by INSERT INTO (connector stdout, filesystem, blackhole, webhook)."""
+
+    name: str
+    columns: tuple[Column, ...]
+    spec: SinkSpec
+    sql: str = ""
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+@dataclass(frozen=True)
 class ViewDef:
     name: str
     query: Query
@@ -57,6 +72,7 @@ class Catalog:
         self.connections: dict[str, ConnectionDef] = {}
         self.tables: dict[str, TableDef] = {}
         self.views: dict[str, ViewDef] = {}
+        self.sinks: dict[str, SinkTableDef] = {}  # share the tables' namespace
 
     # -- lookups ------------------------------------------------------------------
 
@@ -64,7 +80,7 @@ class Catalog:
         return [*self.tables, *self.views]
 
     def kind_of(self, name: str) -> str | None:
-        if name in self.tables:
+        if name in self.tables or name in self.sinks:
             return "table"
         if name in self.views:
             return "view"
@@ -131,6 +147,11 @@ class Catalog:
                 pending.extend(self.views[name].query.sources)
             elif name in SYSTEM_TABLE_NAMES:
                 system.append(name)
+            elif name in self.sinks:
+                raise CatalogError(
+                    f"'{name}' is a sink table ({self.sinks[name].spec.connector}): it is "
+                    "written with INSERT INTO, not read; query the source table instead"
+                )
             else:
                 raise self.unknown_relation(name)
         order = list(self.views)
@@ -146,6 +167,7 @@ class Catalog:
     def __iter__(self) -> Iterator[str]:
         yield from self.connections
         yield from self.tables
+        yield from self.sinks
         yield from self.views
 
 

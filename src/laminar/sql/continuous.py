@@ -12,7 +12,7 @@ import asyncio
 import itertools
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pyarrow as pa
 
@@ -48,6 +48,9 @@ class ContinuousQuery:
         self.types = query.types
         self._on_close = on_close
         self._closed = False
+        self.position = ""  # last event id covered by the batch most recently produced
+        self.sink: Any = None  # the sink table's definition for INSERT INTO; None: stdout
+        self.monitor: Any = None  # laminar.observability QueryMonitor, set by the engine
 
     @property
     def table(self) -> str:
@@ -63,11 +66,24 @@ class ContinuousQuery:
         async for rows in self._run(self.query.run_json, len, _list_head):
             yield rows
 
+    async def positioned_batches(self, kind: str = "json") -> AsyncIterator[tuple[Any, str]]:
+        """``(rows, last_event_id)`` for every batch, empty ones included (for commits).
+
+        ``kind`` is "json" (lists of JSON texts) or "arrow" (Arrow tables).
+        """
+        if kind == "json":
+            runs = self._run(self.query.run_json, len, _list_head, yield_empty=True)
+        else:
+            runs = self._run(self.query.run, _arrow_len, _arrow_head, yield_empty=True)
+        async for rows in runs:
+            yield rows, self.position
+
     async def _run(
         self,
         execute: Callable[[list[pa.Table]], T],
         size: Callable[[T], int],
         head: Callable[[T, int], T],
+        yield_empty: bool = False,
     ) -> AsyncIterator[T]:
         stats = self.stats
         remaining = self.limit
@@ -75,16 +91,28 @@ class ContinuousQuery:
             stats.state = "finished"
             return
         batches = self.source.batches()
+        monitor = self.monitor
+        if monitor is not None:
+            monitor.start()
         try:
             async for batch in batches:
                 result = await self._execute(execute, batch)
+                if monitor is not None:
+                    monitor.processed(batch, stats.last_batch_ms)
                 produced = size(result)
+                self.position = batch.last_event_id
                 if not produced:
+                    if yield_empty:
+                        yield result
+                    if monitor is not None:
+                        monitor.committed(batch)
                     continue
                 if remaining is not None and produced >= remaining:
                     result, produced = head(result, remaining), remaining
                 stats.rows_out += produced
                 yield result
+                if monitor is not None:
+                    monitor.committed(batch)  # the sink has the rows
                 if remaining is not None:
                     remaining -= produced
                     if remaining <= 0:
@@ -99,6 +127,8 @@ class ContinuousQuery:
             raise
         finally:
             await batches.aclose()  # type: ignore[attr-defined]
+            if monitor is not None:
+                monitor.stop()
             self.close()
 
     async def _execute(self, execute: Callable[[list[pa.Table]], T], batch: RowBatch) -> T:

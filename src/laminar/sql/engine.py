@@ -12,7 +12,9 @@ names the statement.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -27,12 +29,16 @@ from laminar.connectors.sse.source import SSETableSource
 from laminar.connectors.sse.table_options import parse_table_options
 from laminar.errors import CatalogError, ConfigError, LaminarError, SQLError
 from laminar.formats import Column, build_row_decoder, parse_type
+from laminar.observability.hub import Observability
+from laminar.runtime.state import StateStore
 from laminar.runtime.stats import PipelineStats
+from laminar.sinks.options import SINK_CONNECTORS, is_sink_connector, parse_sink_options
 from laminar.sql import ast
 from laminar.sql.catalog import (
     SYSTEM_TABLE_NAMES,
     Catalog,
     ConnectionDef,
+    SinkTableDef,
     TableDef,
     ViewDef,
 )
@@ -41,6 +47,7 @@ from laminar.sql.executor import BatchQuery, ViewSQL, quote
 from laminar.sql.parser import parse_statements
 
 CONNECTORS = ("sse_source", "sse")
+logger = logging.getLogger("laminar.sql")
 
 
 @dataclass
@@ -68,11 +75,19 @@ Result = Message | Rows | ContinuousQuery
 class Engine:
     """A Laminar instance: a catalog and the queries running on it."""
 
-    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, env: Mapping[str, str] | None = None, state: StateStore | None = None
+    ) -> None:
         self.catalog = Catalog(env)
         self.env = env
         self.queries: dict[int, ContinuousQuery] = {}
-        self.system_tables: Callable[[Engine], dict[str, pa.Table]] = _default_system_tables
+        # name -> an Arrow table, or an installer ``(duckdb connection, relation name) -> None``
+        self.system_tables: Callable[[Engine], dict[str, Any]] = _default_system_tables
+        self.observability = Observability()  # metrics registry, connector logs, monitors
+        self.state = state  # catalog statements and checkpoints persist here when set
+        self._restored: set[tuple[str, str]] = set()  # from the store, not redefined since
+        if state is not None:
+            self._replay_catalog(state)
 
     # -- entry points -------------------------------------------------------------------
 
@@ -82,8 +97,18 @@ class Engine:
 
     def run_statement(self, stmt: ast.Statement) -> Result:
         handler = _HANDLERS[type(stmt)]
+        if self.state is not None and type(stmt) in _KINDS:
+            kind, name = _KINDS[type(stmt)], stmt.name  # type: ignore[attr-defined]
+            if _unchanged(self.catalog, stmt):
+                return Message(f"{kind} {name} unchanged (kept from the state store)")
+            if (kind, name) in self._restored and not stmt.if_not_exists:  # type: ignore[attr-defined]
+                stmt = dataclasses.replace(stmt, or_replace=True)  # the latest definition wins
+            self._restored.discard((kind, name))
         try:
-            return handler(self, stmt)
+            result = handler(self, stmt)
+            if self.state is not None:
+                _persist(self.state, stmt, result)
+            return result
         except SQLError as exc:
             if exc.line is None:
                 raise SQLError(exc.message, line=stmt.line, column=stmt.column) from exc
@@ -91,6 +116,27 @@ class Engine:
         except LaminarError as exc:
             _locate(exc, stmt)
             raise
+
+    def _replay_catalog(self, state: StateStore) -> None:
+        """Re-run the stored CREATE statements, in order, without storing them again."""
+        self.state = None
+        try:
+            for kind, name, sql in state.statements():
+                try:
+                    for stmt in parse_statements(sql):
+                        self.run_statement(stmt)
+                    self._restored.add((kind, name))
+                except LaminarError as exc:
+                    logger.warning(
+                        "state store %s: the stored %s %s could not be restored (%s); it is "
+                        "skipped until it is created again",
+                        state.directory,
+                        kind,
+                        name,
+                        exc,
+                    )
+        finally:
+            self.state = state
 
     # -- connections ----------------------------------------------------------------------
 
@@ -114,17 +160,32 @@ class Engine:
         name = stmt.name
         if name in self.catalog.views:
             raise CatalogError(f"'{name}' is a view; drop it first or pick another name")
-        if self._exists(name in self.catalog.tables, stmt, "table"):
+        if self._exists(name in self.catalog.tables or name in self.catalog.sinks, stmt, "table"):
             return Message(f"TABLE {name} exists, skipped")
         columns = tuple(Column(c.name, c.type, c.primary_key) for c in stmt.columns)
         for column in columns:
             parse_type(column.type, column=column.name)
+        connector = _values(stmt.options).get("connector", "sse_source")
+        if is_sink_connector(connector):
+            spec = parse_sink_options(name, _values(stmt.options))
+            self.catalog.tables.pop(name, None)
+            self.catalog.sinks[name] = SinkTableDef(name, columns, spec, stmt.text)
+            return Message(f"CREATE TABLE {name}")
+        if not isinstance(connector, str) or connector.strip().lower() not in CONNECTORS:
+            known = (*CONNECTORS, *SINK_CONNECTORS)
+            raise ConfigError(
+                f"option connector: unknown connector {connector!r}"
+                f"{did_you_mean(str(connector), known)} (sources: sse_source; sinks: "
+                f"{', '.join(SINK_CONNECTORS)})",
+                option="connector",
+            )
         table_options, inline = parse_table_options(
             name, [c.name for c in columns], _values(stmt.options)
         )
         build_row_decoder(name, list(columns), table_options.format)  # checks columns vs format
         table = TableDef(name, columns, table_options, inline, stmt.text)
         self.catalog.connection_options(table)  # checks connection + inline options now
+        self.catalog.sinks.pop(name, None)
         self.catalog.tables[name] = table
         return Message(f"CREATE TABLE {name}")
 
@@ -170,7 +231,8 @@ class Engine:
             raise SQLError(f"{label}: a query over a stream cannot read system tables too")
         table = self.catalog.resolve_table(tables[0])
         stats = PipelineStats(table.name, table.options.connection)
-        source = SSETableSource(table, stats)
+        observer = self.observability.observer()
+        source = SSETableSource(table, stats, observer)
         batch_query = BatchQuery(
             query.sql,
             table.name,
@@ -183,10 +245,12 @@ class Engine:
             query.sql, source, batch_query, limit=query.limit, on_close=self._forget
         )
         self.queries[running.id] = running
+        self.observability.watch(running, observer)
         return running
 
     def _forget(self, query: ContinuousQuery) -> None:
         self.queries.pop(query.id, None)
+        self.observability.release(query)
 
     def _check_query(self, query: ast.Query, label: str) -> None:
         """Bind ``query`` against empty batches, so errors surface when the statement runs."""
@@ -199,7 +263,11 @@ class Engine:
         try:
             tables = self.system_tables(self) if system else {}
             for name in system:
-                con.register(_system_relation(name), tables[name])
+                relation = tables[name]
+                if isinstance(relation, pa.Table):
+                    con.register(_system_relation(name), relation)
+                else:
+                    relation(con, _system_relation(name))
             for view in views:
                 view_sql = _use_system_relations(self.catalog.views[view].query.sql)
                 con.execute(f"CREATE VIEW {quote(view)} AS {view_sql}")
@@ -213,12 +281,30 @@ class Engine:
             con.close()
 
     def _insert(self, stmt: ast.InsertInto) -> Result:
-        raise SQLError(
-            f"INSERT INTO {stmt.target}: sink tables are not available yet; "
-            "a continuous SELECT writes its rows to stdout",
-            line=stmt.line,
-            column=stmt.column,
-        )
+        """A continuous query whose rows go to a sink table (``ContinuousQuery.sink``)."""
+        target = stmt.target
+        label = f"INSERT INTO {target}"
+        sink = self.catalog.sinks.get(target)
+        if sink is None:
+            if target in self.catalog.tables:
+                raise SQLError(
+                    f"{label}: '{target}' is an SSE source table; INSERT INTO writes to a sink "
+                    "table: CREATE TABLE … WITH (connector = 'filesystem' | 'webhook' | "
+                    "'stdout' | 'blackhole', …)"
+                )
+            raise CatalogError(
+                f"{label}: unknown sink table '{target}'"
+                f"{did_you_mean(target, self.catalog.sinks)}; create it with CREATE TABLE "
+                f"{target} (…) WITH (connector = 'filesystem', path = '…')"
+            )
+        result = self.query(_sink_projection(self, stmt.query, sink, label), label)
+        if not isinstance(result, ContinuousQuery):
+            raise SQLError(
+                f"{label}: the query reads no stream; INSERT INTO runs a continuous query over "
+                "an SSE table"
+            )
+        result.sink = sink
+        return result
 
     # -- DROP / SHOW / DESCRIBE --------------------------------------------------------
 
@@ -230,6 +316,9 @@ class Engine:
             "VIEW": self.catalog.views,
         }[kind]
         name = stmt.name
+        if kind == "TABLE" and name in self.catalog.sinks:
+            del self.catalog.sinks[name]
+            return Message(f"DROP TABLE {name}")
         if name not in store:
             if stmt.if_exists:
                 return Message(f"{kind} {name} does not exist, skipped")
@@ -262,18 +351,23 @@ class Engine:
             rows = []
             for t in catalog.tables.values():
                 options = t.options.describe()
-                if t.inline:
-                    options.update(ConnectionOptions.from_options(t.inline).redacted())
+                if t.inline:  # the inline connection options, as the effective ones show them
+                    effective = _effective_redacted(catalog, t)
+                    options.update({k: effective.get(k, "***") for k in t.inline})
                 columns = ", ".join(f"{c.name} {c.type}" for c in t.columns)
                 rows.append((t.name, "sse_source", t.options.connection, columns, _json(options)))
+            for sink in catalog.sinks.values():
+                columns = ", ".join(f"{c.name} {c.type}" for c in sink.columns)
+                options = sink.spec.describe()
+                rows.append((sink.name, sink.spec.connector, None, columns, _json(options)))
             return Rows(["name", "connector", "connection", "columns", "options"], rows)
         return Rows(["name", "sql"], [(v.name, v.query.sql) for v in catalog.views.values()])
 
     def _describe(self, stmt: ast.Describe) -> Result:
         name = stmt.name
         catalog = self.catalog
-        if name in catalog.tables:
-            table = catalog.tables[name]
+        if name in catalog.tables or name in catalog.sinks:
+            table = catalog.tables.get(name) or catalog.sinks[name]
             rows = [
                 (c.name, parse_type(c.type, column=c.name).name, c.primary_key)
                 for c in table.columns
@@ -324,12 +418,76 @@ _HANDLERS: dict[type, Callable[[Engine, Any], Result]] = {
 }
 
 
+def _sink_projection(
+    engine: Engine, query: ast.Query, sink: SinkTableDef, label: str
+) -> ast.Query:
+    """``query`` narrowed to the sink's columns, by name and in the sink's order."""
+    probe = engine.query(query, label)
+    produced = list(probe.columns)
+    if isinstance(probe, ContinuousQuery):
+        probe.close()
+    for column in sink.column_names:
+        if column not in produced:
+            raise SQLError(
+                f"{label}: the query produces no column '{column}' for the sink table"
+                f"{did_you_mean(column, produced)} (it produces {', '.join(produced)}); "
+                f"name it in the SELECT, e.g. … AS {column}"
+            )
+    columns = ", ".join(quote(c) for c in sink.column_names)
+    sql = f"SELECT {columns} FROM ({query.sql}) AS __laminar_insert"
+    return ast.Query(sql, list(query.sources), query.limit, query.line, query.column)
+
+
+_KINDS = {ast.CreateConnection: "CONNECTION", ast.CreateTable: "TABLE", ast.CreateView: "VIEW"}
+
+
+def _unchanged(catalog: Catalog, stmt: ast.Statement) -> bool:
+    """A CREATE whose exact text defines the object already (a pipeline run again)."""
+    kind = _KINDS.get(type(stmt))
+    if kind is None:
+        return False
+    name = stmt.name  # type: ignore[attr-defined]
+    stores: dict[str, list[Mapping[str, Any]]] = {
+        "CONNECTION": [catalog.connections],
+        "TABLE": [catalog.tables, catalog.sinks],
+        "VIEW": [catalog.views],
+    }
+    for store in stores[kind]:
+        existing = store.get(name)
+        if existing is not None and existing.sql == stmt.text:
+            return True
+    return False
+
+
+def _persist(state: StateStore, stmt: ast.Statement, result: Result) -> None:
+    """Store what a successful DDL statement changed (the catalog survives a restart)."""
+    if isinstance(result, Message) and result.text.endswith("skipped"):
+        return
+    kind = _KINDS.get(type(stmt))
+    if kind is not None:
+        name = stmt.name  # type: ignore[attr-defined]
+        state.record(kind, name, stmt.text)
+        if kind == "TABLE":
+            state.forget_table(name)  # a new definition starts from its last_event_id option
+    elif isinstance(stmt, ast.Drop):
+        state.forget(stmt.kind, stmt.name)
+        if stmt.kind == "TABLE":
+            state.forget_table(stmt.name)
+
+
 def _values(options: Mapping[str, ast.OptionValue]) -> dict[str, Any]:
     return {k: v.value for k, v in options.items()}
 
 
 def _json(mapping: Mapping[str, Any]) -> str:
     return json.dumps(dict(mapping), sort_keys=True)
+
+
+def _effective_redacted(catalog: Catalog, table: TableDef) -> dict[str, str]:
+    try:
+        return catalog.connection_options(table).redacted()
+    except LaminarError:  # e.g. its connection was replaced by a broken one: hide everything
+        return {}
 
 
 def _locate(exc: LaminarError, stmt: ast.Statement) -> None:
@@ -361,7 +519,7 @@ def _use_system_relations(sql: str) -> str:
     return _SYSTEM_NAME.sub(lambda m: _system_relation("system." + m.group(1).lower()), sql)
 
 
-def _default_system_tables(engine: Engine) -> dict[str, pa.Table]:
+def _default_system_tables(engine: Engine) -> dict[str, Any]:
     from laminar.observability.system_tables import build_system_tables
 
     return build_system_tables(engine)

@@ -9,8 +9,10 @@ decoded table. Batching itself is the runtime's (``MicroBatcher``).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 
@@ -22,8 +24,11 @@ from laminar.formats import Column, build_row_decoder
 from laminar.runtime.batching import Batch, MicroBatcher
 from laminar.runtime.dedup import WindowDeduplicator
 from laminar.runtime.partition import partition_indices
+from laminar.runtime.replay import ReplayDetector
 from laminar.runtime.stats import PipelineStats
 from laminar.sse.event import SSEEvent
+
+logger = logging.getLogger("laminar.connectors.sse")
 
 # SSE fields that can key de-duplication and partitioning without a column.
 _SSE_FIELDS = {"event_type": "event", "event_name": "event", "event_id": "id"}
@@ -50,6 +55,7 @@ class RowBatch:
     partitions: list[pa.Table]
     events: int  # events of the stream this batch covers
     last_event_id: str
+    arrival_ms: list[int] = field(default_factory=list)  # of each of those events (epoch ms)
 
     @property
     def num_rows(self) -> int:
@@ -78,7 +84,12 @@ class SSETableSource:
         self._dedup_field = self._sse_field(opts.deduplicate_by)
         self._partition_field = self._sse_field(opts.partition_by)
         self.event_source: EventSource | None = None
+        self.batcher: MicroBatcher[SSEEvent] | None = None
         stats.partitions = [0] * opts.parallelism
+        # Resume point: a committed id from the state store wins over the last_event_id option.
+        self.resume_event_id: str | None = None
+        self.replay = ReplayDetector(self._warn)
+        self._connections_seen = 0
 
     def _sse_field(self, key: str | None) -> str | None:
         """The SSEEvent attribute behind ``key`` when it is not a column of the table."""
@@ -89,20 +100,43 @@ class SSETableSource:
     def empty_batch(self) -> pa.Table:
         return self.schema.empty_table()
 
+    # -- checkpoints (laminar.runtime.commit) -----------------------------------
+
+    def dedup_snapshot(self) -> list[tuple[Hashable, int]]:
+        """The de-duplication keys remembered now (empty without deduplicate_by)."""
+        return self._dedup.snapshot() if self._dedup is not None else []
+
+    def restore_dedup(self, entries: Sequence[tuple[Hashable, int]]) -> None:
+        if self._dedup is not None:
+            self._dedup.restore(entries)
+
+    def _warn(self, message: str) -> None:
+        text = f"table {self.table.name}: {message}"
+        logger.warning(text)
+        if self._observer is not None:
+            self._observer.on_log("warning", text)
+
     async def batches(self) -> AsyncIterator[RowBatch]:
         """Row batches until the stream ends for good (or the consumer stops)."""
         opts = self.table.options
-        source = EventSource(self.table.connection, self._observer)
+        connection = self.table.connection
+        if self.resume_event_id:
+            connection = connection.with_overrides({"last_event_id": self.resume_event_id})
+            self.replay.resumed(self.resume_event_id)
+        source = EventSource(connection, self._observer)
         self.event_source = source
         batcher: MicroBatcher[SSEEvent] = MicroBatcher(
             source.batches(),
             buffer_size=opts.buffer_size,
             buffer_timeout_ms=opts.buffer_timeout_ms,
         )
+        self.batcher = batcher  # read by observability (buffer occupancy)
         try:
             self.stats.state = "running"
             async for batch in batcher:
-                rows = self.rows(batch)
+                # Decoding runs in a worker thread: DuckDB and pyarrow release the GIL,
+                # so the socket keeps being read meanwhile.
+                rows = await asyncio.to_thread(self.rows, batch)
                 if rows is not None:
                     yield rows
         finally:
@@ -115,6 +149,7 @@ class SSETableSource:
         events, arrival = batch.items, batch.arrival_ms
         stats.events_received += len(events)
         stats.last_event_id = events[-1].id
+        self._check_replays(events)
         if self._allowed is not None:
             events, arrival = self._filter_types(events, arrival)
         if self._dedup is not None and self._dedup_field is not None:
@@ -123,7 +158,7 @@ class SSETableSource:
             events, arrival = _select(events, arrival, self._dedup.keep_mask(keys, arrival))
             stats.events_deduplicated += before - len(events)
         if not events:
-            return RowBatch([], len(batch.items), stats.last_event_id)
+            return RowBatch([], len(batch.items), stats.last_event_id, batch.arrival_ms)
         parallelism = self.table.options.parallelism
         if parallelism > 1 and self._partition_field is not None:
             keys = [getattr(e, self._partition_field) for e in events]
@@ -136,9 +171,17 @@ class SSETableSource:
             partitions = self._partition_table(table)
         for index, part in enumerate(partitions):
             stats.partitions[index] += part.num_rows
-        result = RowBatch(partitions, len(batch.items), stats.last_event_id)
+        result = RowBatch(partitions, len(batch.items), stats.last_event_id, batch.arrival_ms)
         stats.rows_in += result.num_rows
         return result
+
+    def _check_replays(self, events: list[SSEEvent]) -> None:
+        source = self.event_source
+        if source is not None and source.stats.connections != self._connections_seen:
+            if self._connections_seen:
+                self.replay.reconnected()
+            self._connections_seen = source.stats.connections
+        self.replay.observe([e.id for e in events])
 
     def _filter_types(
         self, events: list[SSEEvent], arrival: list[int]

@@ -1,0 +1,174 @@
+"""State store and resume: the catalog survives a restart, committed ids resume the stream.
+
+Real SSE servers on 127.0.0.1; the pipelines run in-process (``run_all``) into
+JSON-lines files, then the test reads the files.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from pathlib import Path
+
+import pytest
+from tests.support.sse_server import SSEServer, Stream, drop, format_event, raw
+
+from laminar.errors import StateError
+from laminar.runtime.state import StateStore
+from laminar.sql.continuous import ContinuousQuery
+from laminar.sql.engine import Engine
+from laminar.sql.pipelines import run_all
+
+
+def pipeline_sql(url: str, out: Path, *, extra: str = "", persist: bool = True) -> str:
+    return f"""
+    CREATE TABLE src (n INTEGER, event_id TEXT) WITH (
+        endpoint = '{url}', format = 'json', capture_event_id = true,
+        persist_event_id = {str(persist).lower()}, reconnect_interval_ms = 10,
+        buffer_timeout_ms = 5 {extra});
+    CREATE TABLE out (event_id TEXT, n INTEGER) WITH (
+        connector = 'filesystem', path = '{out}', rollover_interval_ms = 50);
+    INSERT INTO out SELECT event_id, n FROM src;
+    """
+
+
+async def run_pipeline_once(state: StateStore | None, sql: str) -> Engine:
+    engine = Engine(state=state)
+    results = engine.execute(sql)
+    await run_all([r for r in results if isinstance(r, ContinuousQuery)], state=state)
+    return engine
+
+
+def delivered_ids(out: Path) -> list[str]:
+    ids: list[str] = []
+    for path in sorted(out.glob("*.jsonl")):
+        ids.extend(json.loads(line)["event_id"] for line in path.read_text().splitlines())
+    return ids
+
+
+def numbered(start: int, count: int) -> bytes:
+    return b"".join(
+        format_event(json.dumps({"n": i}), id=str(i)) for i in range(start, start + count)
+    )
+
+
+async def test_committed_id_resumes_the_next_run(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    async with SSEServer(Stream(raw(numbered(1, 5)))) as server:
+        with StateStore.open(tmp_path / "state") as state:
+            await run_pipeline_once(state, pipeline_sql(server.url, out))
+            assert state.checkpoint("src->out").last_event_id == "5"  # type: ignore[union-attr]
+        server.add(Stream(raw(numbered(6, 3))))
+        with StateStore.open(tmp_path / "state") as state:
+            await run_pipeline_once(state, pipeline_sql(server.url, out))
+    assert server.requests[0].last_event_id is None
+    assert server.requests[2].last_event_id == "5"  # requests[1] was the 204 ending run 1
+    assert delivered_ids(out) == [str(i) for i in range(1, 9)]  # no loss, no duplicate
+
+
+async def test_last_event_id_option_seeds_only_a_first_run(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    sql = pipeline_sql("URL", out, extra=", last_event_id = '${LAST_PROCESSED_ID:-41}'")
+    async with SSEServer(Stream(raw(numbered(42, 2)))) as server:
+        sql = sql.replace("URL", server.url)
+        with StateStore.open(tmp_path / "state") as state:
+            await run_pipeline_once(state, sql)
+            server.add(Stream(raw(numbered(44, 1))))
+            await run_pipeline_once(state, sql)
+    sent = [r.last_event_id for r in server.requests]
+    assert sent[0] == "41"  # the option seeds the first run
+    assert sent[2] == "43"  # the committed id wins afterwards (sent[1]: the 204 of run 1)
+    assert delivered_ids(out) == ["42", "43", "44"]
+
+
+async def test_without_persist_event_id_nothing_is_committed(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    async with SSEServer(Stream(raw(numbered(1, 2)))) as server:
+        with StateStore.open(tmp_path / "state") as state:
+            await run_pipeline_once(state, pipeline_sql(server.url, out, persist=False))
+            assert state.checkpoints() == []
+
+
+async def test_dedup_state_survives_a_restart(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    extra = ", deduplicate_by = 'n', dedup_window_ms = 600000"
+    first = Stream(raw(numbered(1, 3)))
+    # The second run's server sends different ids with payloads n = 2, 3 (seen) and 4 (new).
+    again = b"".join(format_event(json.dumps({"n": n}), id=f"x{n}") for n in (2, 3, 4))
+    async with SSEServer(first, Stream(raw(again))) as server:
+        server.scripts.insert(1, Stream(status=204))
+        with StateStore.open(tmp_path / "state") as state:
+            await run_pipeline_once(state, pipeline_sql(server.url, out, extra=extra))
+        with StateStore.open(tmp_path / "state") as state:
+            await run_pipeline_once(state, pipeline_sql(server.url, out, extra=extra))
+    assert delivered_ids(out) == ["1", "2", "3", "x4"]
+
+
+async def test_reconnect_mid_event_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    blob = numbered(1, 3)
+    cut = blob.index(b"id: 3") + 10  # inside event 3
+    async with SSEServer(Stream(raw(blob[:cut]), drop()), Stream(raw(numbered(3, 2)))) as server:
+        with StateStore.open(tmp_path / "state") as state:
+            await run_pipeline_once(state, pipeline_sql(server.url, out))
+    assert server.requests[1].last_event_id == "2"
+    assert delivered_ids(out) == ["1", "2", "3", "4"]
+
+
+def test_catalog_survives_a_restart_and_rerunning_a_file_is_idempotent(tmp_path: Path) -> None:
+    ddl = """
+    CREATE CONNECTION feed FROM sse_source WITH (endpoint = 'http://127.0.0.1:1/e');
+    CREATE TABLE t (a TEXT) WITH (connection = 'feed');
+    CREATE VIEW v AS SELECT a FROM t;
+    """
+    with StateStore.open(tmp_path) as state:
+        Engine(state=state).execute(ddl)
+    with StateStore.open(tmp_path) as state:
+        engine = Engine(state=state)
+        assert set(engine.catalog.connections) == {"feed"}
+        assert set(engine.catalog.tables) == {"t"}
+        assert set(engine.catalog.views) == {"v"}
+        messages = [r.text for r in engine.execute(ddl)]  # type: ignore[union-attr]
+        assert all("unchanged" in m for m in messages)
+        # A changed definition of a restored object replaces it (the file is the truth) …
+        engine.execute("CREATE TABLE t (a TEXT, b TEXT) WITH (connection = 'feed')")
+        # … and inside one session the usual rules hold.
+        with pytest.raises(Exception, match="already exists"):
+            engine.execute("CREATE TABLE t (a TEXT) WITH (connection = 'feed')")
+        engine.execute("DROP VIEW v")
+    with StateStore.open(tmp_path) as state:
+        engine = Engine(state=state)
+        assert [c.name for c in engine.catalog.tables["t"].columns] == ["a", "b"]
+        assert "v" not in engine.catalog.views
+
+
+def _hold_lock(directory: str, ready: multiprocessing.Event, done: multiprocessing.Event) -> None:  # type: ignore[valid-type]
+    with StateStore.open(directory):
+        ready.set()  # type: ignore[attr-defined]
+        done.wait(10)  # type: ignore[attr-defined]
+
+
+def test_a_second_process_gets_a_clear_error(tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("fork")
+    ready, done = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_hold_lock, args=(str(tmp_path), ready, done))
+    holder.start()
+    try:
+        assert ready.wait(10)
+        with pytest.raises(StateError, match=r"in use by another Laminar process \(pid \d+\)"):
+            StateStore.open(tmp_path)
+    finally:
+        done.set()
+        holder.join(10)
+    with StateStore.open(tmp_path) as state:  # released when the holder ends
+        assert state.statements() == []
+
+
+def test_checkpoint_round_trip_keeps_key_types(tmp_path: Path) -> None:
+    with StateStore.open(tmp_path) as state:
+        state.commit("t->o", "t", "9", [("a", 1), (2, 3), (2.5, 4), (True, 5)])
+        checkpoint = state.checkpoint("t->o")
+        assert checkpoint is not None
+        assert checkpoint.dedup == [("a", 1), (2, 3), (2.5, 4), (True, 5)]
+        state.forget_table("t")
+        assert state.checkpoint("t->o") is None
