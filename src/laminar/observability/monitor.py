@@ -177,10 +177,7 @@ class QueryMonitor:
     def buffer_occupancy(self) -> float:
         """Fill ratio (0..1) of the read-ahead queue between the socket and the batcher."""
         batcher = getattr(self.query.source, "batcher", None)
-        queue = getattr(batcher, "_queue", None)
-        if queue is None or not queue.maxsize:
-            return 0.0
-        return min(queue.qsize() / queue.maxsize, 1.0)
+        return batcher.occupancy if batcher is not None else 0.0
 
     def rates(self, window_s: float = 10.0) -> tuple[float, float]:
         """(events/s, bytes/s) over about the last ``window_s`` seconds."""

@@ -101,8 +101,11 @@ class MicroBatcher(Generic[T]):
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     break
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a
+                # cancellation that races with the get, hanging shutdown.
                 try:
-                    got = await asyncio.wait_for(self._queue.get(), remaining)
+                    async with asyncio.timeout(remaining):
+                        got = await self._queue.get()
                 except TimeoutError:
                     break
             if got is _END:
@@ -124,6 +127,11 @@ class MicroBatcher(Generic[T]):
             if deadline is None:
                 deadline = loop.time() + self._timeout
         return Batch(items, arrival)
+
+    @property
+    def occupancy(self) -> float:
+        """How full the read-ahead queue is, 0..1 (near 1: the consumer is the bottleneck)."""
+        return min(self._queue.qsize() / self._queue.maxsize, 1.0)
 
     async def aclose(self) -> None:
         reader, self._reader = self._reader, None

@@ -95,11 +95,12 @@ async def run_pipeline(
     await sink.open()
     tick = asyncio.create_task(ticker(), name=f"laminar-commit-{committer.pipeline}")
     write: asyncio.Future[None] | None = None
+    write_id = ""  # the last event id of the batch being written
     try:
         async for rows, event_id in batches:
             async with lock:
                 if len(rows):
-                    write = asyncio.ensure_future(sink.write(rows))
+                    write, write_id = asyncio.ensure_future(sink.write(rows)), event_id
                     await asyncio.shield(write)
                     write = None
                 committer.handed(event_id)
@@ -108,7 +109,7 @@ async def run_pipeline(
         tick.cancel()
         with contextlib.suppress(BaseException):
             await tick
-        await _shutdown(batches, sink, committer, write, shutdown_timeout_s)
+        await _shutdown(batches, sink, committer, write, write_id, shutdown_timeout_s)
 
 
 async def _shutdown(
@@ -116,6 +117,7 @@ async def _shutdown(
     sink: Sink,
     committer: Committer,
     write: asyncio.Future[None] | None,
+    write_id: str,
     timeout_s: float,
 ) -> None:
     """Stop reading, let a write in flight finish, close the sink, commit."""
@@ -124,8 +126,12 @@ async def _shutdown(
             with contextlib.suppress(Exception):
                 await batches.aclose()  # type: ignore[attr-defined]
             if write is not None:
-                with contextlib.suppress(Exception):
-                    await write  # its rows are in the sink, but not its id: a replay covers it
+                try:
+                    await write
+                except Exception:
+                    pass  # not all its rows may be in the sink: keep its id uncommitted
+                else:
+                    committer.handed(write_id)  # all its rows are in the sink now
             await sink.close()
             committer.commit()
     except TimeoutError:
