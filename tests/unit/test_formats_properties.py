@@ -151,3 +151,30 @@ def test_timestamps_in_every_shape_agree(moment: dt.datetime) -> None:
         if isinstance(shape, int):
             expected = dt.datetime(1970, 1, 1) + dt.timedelta(milliseconds=millis)
         assert rows == [expected, expected], shape
+
+
+MIXED = build_row_decoder(
+    "mixed",
+    [
+        Column("v", "TEXT"),
+        Column("w", "DOUBLE"),
+        Column("event_type", "TEXT"),  # payload field, else the SSE event type
+        Column("payload", "JSON"),  # the field named payload, else the whole payload
+    ],
+)
+objects = st.dictionaries(st.sampled_from(["v", "w", "event_type", "payload", "x"]), values)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(batch=st.lists(objects, min_size=1, max_size=6))
+def test_struct_fast_path_agrees_with_the_dict_path(batch: list[dict]) -> None:
+    events = [SSEEvent("kind", json.dumps(obj), str(i)) for i, obj in enumerate(batch)]
+    fields = MIXED._fields
+    with_struct = MIXED.decode(events, ARRIVAL_MS)
+    MIXED._fields = None  # force the dict path
+    try:
+        with_dicts = MIXED.decode(events, ARRIVAL_MS)
+    finally:
+        MIXED._fields = fields
+    assert repr(with_struct.table.to_pylist()) == repr(with_dicts.table.to_pylist())
+    assert with_struct.errors == with_dicts.errors

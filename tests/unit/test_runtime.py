@@ -119,3 +119,30 @@ def test_partitions_are_stable_and_keep_order() -> None:
     for index, key in enumerate(keys):
         assert index in groups[partition_of(key, 4)]
     assert partition_indices(keys, 1) == [list(range(6))]
+
+
+def test_replay_detector_counts_replays_and_gaps_after_a_reconnect() -> None:
+    from laminar.runtime.replay import ReplayDetector
+
+    warnings: list[str] = []
+    detector = ReplayDetector(warnings.append, memory=1000)
+    detector.observe([str(i) for i in range(1, 11)])
+    detector.reconnected()
+    detector.observe(["4", "5", "6", "11", "12"])  # the server started over at 4
+    assert detector.replayed == 3 and detector.gaps == 0
+    detector.reconnected()
+    detector.observe(["20", "21"])  # resumed after 12, continued at 20
+    assert detector.gaps == 1 and detector.missing == 7
+    assert len(warnings) == 2 and "replayed 3 event(s)" in warnings[0]
+
+
+def test_replay_detector_memory_is_bounded() -> None:
+    from laminar.runtime.replay import ReplayDetector
+
+    detector = ReplayDetector(memory=100)
+    for start in range(0, 10_000, 10):
+        detector.observe([str(i) for i in range(start, start + 10)])
+    assert 100 <= detector._remembered <= 110
+    detector.reconnected()
+    detector.observe(["5"])  # long forgotten: not a replay (and not a gap: it goes back)
+    assert detector.replayed == 0

@@ -1,64 +1,42 @@
-"""JSON text <-> Python values, as fast as the installed libraries allow.
+"""JSON text <-> Python values, with msgspec (one library for every JSON path).
 
-``loads_batch`` parses a list of payloads in one native loop (orjson when it is
-installed, the standard library otherwise) and raises if any one fails;
-``loads_one`` parses a single payload with the strictest rules we accept (RFC 8259:
-no NaN/Infinity) and falls back to the standard library for what orjson refuses
-but JSON allows (integers beyond 64 bits). ``dumps`` writes compact JSON text.
+``loads_batch`` parses a list of payloads in one native loop and raises if any
+one fails; ``loads_one`` parses a single payload with the rules we accept
+(RFC 8259: no NaN/Infinity, no numbers beyond a double's range; integers of any
+size stay exact). ``dumps`` writes compact JSON text. The struct fast path of
+:mod:`laminar.formats.json` uses the same parser, so both paths agree.
 """
 
 from __future__ import annotations
 
-import json as _std
-from collections.abc import Callable
 from typing import Any
 
-try:  # pragma: no cover - exercised by whichever environment runs the tests
-    import orjson as _orjson
-except ImportError:  # pragma: no cover
-    _orjson = None
+import msgspec
 
+_decode = msgspec.json.Decoder().decode
+_encode = msgspec.json.encode
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-_std_decoder = _std.JSONDecoder(parse_constant=_reject_constant)
-_std_encoder = _std.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
+# What a failed parse raises: msgspec's errors (DecodeError for malformed text,
+# ValidationError for numbers out of range) are ValueErrors.
 BATCH_ERRORS: tuple[type[Exception], ...] = (ValueError, TypeError)
 
-if _orjson is not None:
-    _fast_loads: Callable[[str], Any] = _orjson.loads
 
-    def loads_batch(texts: list[str]) -> list[Any]:
-        return list(map(_fast_loads, texts))
+def loads_batch(texts: list[str]) -> list[Any]:
+    """Parse every payload; raises if any one fails (the caller then goes one by one)."""
+    return list(map(_decode, texts))
 
-    def loads_one(text: str) -> Any:
-        try:
-            return _fast_loads(text)
-        except _orjson.JSONDecodeError as exc:
-            try:
-                return _std_decoder.decode(text)
-            except ValueError:
-                raise ValueError(str(exc)) from None
 
-    def dumps(value: Any) -> str:
-        try:
-            return _orjson.dumps(value).decode()
-        except TypeError:  # integers beyond 64 bits
-            return _std_encoder.encode(value)
+def loads_one(text: str) -> Any:
+    """Parse one payload (RFC 8259: no NaN/Infinity; integers of any size stay exact)."""
+    try:
+        return _decode(text)
+    except msgspec.DecodeError as exc:
+        raise ValueError(str(exc)) from None
 
-else:  # pragma: no cover
 
-    def loads_batch(texts: list[str]) -> list[Any]:
-        return list(map(_std_decoder.decode, texts))
-
-    def loads_one(text: str) -> Any:
-        return _std_decoder.decode(text)
-
-    def dumps(value: Any) -> str:
-        return _std_encoder.encode(value)
+def dumps(value: Any) -> str:
+    """Compact JSON text of a parsed value."""
+    return _encode(value).decode()
 
 
 def json_kind(value: Any) -> str:

@@ -93,6 +93,7 @@ class RowDecoder:
         self._regex = regex
         self.schema = pa.schema([c.arrow_field(s.column, s.spec) for s in slots])
         self._fast = True  # tests turn it off to check both paths agree
+        self._fields = json.field_decoder(slots) if options.format == "json" else None
 
     def __repr__(self) -> str:
         return f"RowDecoder(table={self.table_name!r}, format={self.options.format!r})"
@@ -100,7 +101,7 @@ class RowDecoder:
     def _extract(self, events: Sequence[SSEEvent], datas: list[str]) -> Extracted:
         fmt = self.options.format
         if fmt == "json":
-            return json.extract(events, datas, self.slots)
+            return json.extract(events, datas, self.slots, self._fields if self._fast else None)
         if fmt == "text":
             return text.extract(events, datas, self.slots)
         assert self._regex is not None

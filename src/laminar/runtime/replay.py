@@ -1,6 +1,8 @@
 """Detects a server that does not honour Last-Event-ID: replayed ids and gaps after a reconnect.
 
-The detector remembers the most recent ``memory`` event ids (bounded). After
+The detector remembers the most recent ``memory`` event ids (bounded; kept as
+the batches' id lists, so remembering costs nothing per event — the set to look
+ids up in is built only when a reconnection needs it). After
 each reconnection (``reconnected()``), it inspects the new connection's events
 until the first id it has never seen: every remembered id before it is a
 *replay* (the server sent it again; counted and logged as duplicates), and
@@ -14,7 +16,9 @@ that; this only tells the operator that the server misbehaves.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Sequence
+from itertools import chain
 
 DEFAULT_MEMORY = 100_000
 _MAX_CHECKED = 1_000_000  # a replay longer than this is not looked for further
@@ -31,7 +35,9 @@ class ReplayDetector:
         self.gaps = 0  # reconnections after which integer ids skipped ahead
         self.missing = 0  # integer ids skipped, summed over the gaps
         self._warn = warn or (lambda message: None)
-        self._recent: dict[str, None] = {}
+        self._batches: deque[Sequence[str]] = deque()  # recent ids, batch by batch
+        self._remembered = 0
+        self._seen: set[str] = set()  # built at a reconnection, for the inspection
         self._last = ""
         self._checking = False
         self._checked = 0
@@ -44,6 +50,7 @@ class ReplayDetector:
         self._checked = 0
         self._run = 0
         self._resumed_from = self._last
+        self._seen = set(chain.from_iterable(self._batches))
 
     def resumed(self, event_id: str) -> None:
         """The first connection resumes after ``event_id`` (a committed checkpoint)."""
@@ -56,14 +63,16 @@ class ReplayDetector:
             return
         if self._checking:
             self._inspect(ids)
-        recent = self._recent
-        recent.update(dict.fromkeys(ids))
-        if len(recent) > 2 * self.memory:
-            self._recent = dict.fromkeys(list(recent)[-self.memory :])
+            if not self._checking:
+                self._seen = set()
+        self._batches.append(ids)
+        self._remembered += len(ids)
+        while self._remembered - len(self._batches[0]) >= self.memory:
+            self._remembered -= len(self._batches.popleft())
         self._last = ids[-1]
 
     def _inspect(self, ids: Sequence[str]) -> None:
-        recent = self._recent
+        recent = self._seen
         previous = self._last
         for event_id in ids:
             self._checked += 1
