@@ -2,34 +2,25 @@
 
 from __future__ import annotations
 
+import msgspec
 
-class SSEEvent:
+
+class SSEEvent(msgspec.Struct, gc=False):
     """One dispatched event, as a browser's MessageEvent would see it.
 
     ``event`` is the type ("message" when absent or empty), ``data`` the joined
     data lines, ``id`` the last-event-ID at dispatch ("" if never set), and
     ``retry`` a valid retry value that arrived in this same event block.
+
+    A msgspec Struct rather than a plain class: it is created in C (about 4x
+    cheaper, which matters at a million events a second) and, holding only
+    strings and an int, it is kept out of the garbage collector's scans.
     """
 
-    __slots__ = ("data", "event", "id", "retry")
-
-    def __init__(self, event: str, data: str, id: str = "", retry: int | None = None) -> None:
-        self.event = event
-        self.data = data
-        self.id = id
-        self.retry = retry
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, SSEEvent):
-            return NotImplemented
-        return (self.event, self.data, self.id, self.retry) == (
-            other.event,
-            other.data,
-            other.id,
-            other.retry,
-        )
-
-    __hash__ = None  # type: ignore[assignment]  # mutable value object
+    event: str
+    data: str
+    id: str = ""
+    retry: int | None = None
 
     def __repr__(self) -> str:
         data = self.data if len(self.data) <= 60 else self.data[:57] + "..."
