@@ -32,7 +32,7 @@ CONNECTOR_NAMES = ("sse_source", "sse")
 # Names of the SSE metadata a table can partition or de-duplicate by without a column.
 SSE_KEYS = ("event_type", "event_name", "event_id")
 
-DEFAULT_BUFFER_SIZE = 8192
+DEFAULT_BUFFER_SIZE = 32768
 DEFAULT_BUFFER_TIMEOUT_MS = 100
 DEFAULT_DEDUP_WINDOW_MS = 60_000
 MAX_PARALLELISM = 64
