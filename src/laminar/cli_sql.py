@@ -7,7 +7,6 @@ Arrow, aiohttp) happen inside the commands, so ``laminar --help`` stays fast.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import os
 import sys
@@ -236,36 +235,6 @@ def _print_result(result: Result, pretty: bool, messages_to: Any) -> None:
         print_rows(sys.stdout, result.columns, result.rows, result.types, pretty=pretty)
 
 
-async def _stream_all(streams: list[ContinuousQuery], pretty: bool) -> int:
-    tasks = [
-        asyncio.create_task(_stream(q, pretty, title=q.sql if len(streams) > 1 else None))
-        for q in streams
-    ]
-    try:
-        await asyncio.gather(*tasks)
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        for query in streams:
-            query.close()
-    return EXIT_OK
-
-
-async def _stream(query: ContinuousQuery, pretty: bool, title: str | None = None) -> None:
-    out = sys.stdout
-    if not pretty:
-        async for lines in query.json_batches():
-            out.write("\n".join(lines) + "\n")
-            out.flush()
-        return
-    from laminar.output import LiveTable
-
-    table = LiveTable(out, query.columns, title)
-    async for batch in query.arrow_batches():
-        table.write_rows([tuple(row.values()) for row in batch.to_pylist()])
-
-
 # -- laminar sql -------------------------------------------------------------------------
 
 
@@ -321,8 +290,8 @@ def _run_text(engine: Engine, text: str, pretty: bool) -> None:
 
     for stmt in parse_statements(text):
         result = engine.run_statement(stmt)
-        if _is_stream(result):
-            code = run_async(_stream_all([result], pretty), exit_on_signal=EXIT_OK)
+        if _is_stream(result):  # into its sink (INSERT INTO) or stdout, until it ends
+            code = run_async(_run_pipelines([result], pretty, state=None), exit_on_signal=EXIT_OK)
             if code != EXIT_OK:
                 return
         else:

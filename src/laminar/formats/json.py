@@ -155,19 +155,5 @@ def _whole_values(column: list[Any], datas: list[str], spec: c.TypeSpec) -> pa.A
 
 
 def _whole(objs: list[dict], datas: list[str], name: str, spec: c.TypeSpec) -> pa.Array:
-    if not any(map(dict.__contains__, objs, repeat(name))):
-        return pa.array(datas, pa.string())
-    as_text = spec.kind == c.TEXT
-    out: list[str | None] = []
-    for obj, text in zip(objs, datas, strict=True):
-        if name not in obj:
-            out.append(text)
-            continue
-        value = obj[name]
-        if value is None:
-            out.append(None)
-        elif as_text and isinstance(value, str):
-            out.append(value)
-        else:
-            out.append(dumps(value))
-    return pa.array(out, pa.string())
+    column = list(map(dict.get, objs, repeat(name), repeat(msgspec.UNSET)))
+    return _whole_values(column, datas, spec)
