@@ -4,6 +4,7 @@
     db.execute("CREATE TABLE t (...) WITH (...)")
     for row in db.execute("SELECT * FROM t WHERE price > 1000 LIMIT 10"):
         print(row)                      # a dict per row, as rows arrive
+    db.execute("INSERT INTO sink_table SELECT …").run()   # into the sink, until the end
 
 A cursor over a stream is iterated synchronously (``for``, on a private event
 loop) or asynchronously (``async for``, on the caller's loop). JSON columns
@@ -19,6 +20,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from laminar.errors import LaminarError
 from laminar.sql.continuous import ContinuousQuery
 from laminar.sql.engine import Engine, Message, Result, Rows
 
@@ -53,8 +55,32 @@ class Cursor:
     def fetchall(self) -> list[dict[str, Any]]:
         return list(self)
 
+    @property
+    def is_insert(self) -> bool:
+        """An INSERT INTO: its rows go to the sink table, run it with ``run()``."""
+        return isinstance(self.result, ContinuousQuery) and self.result.sink is not None
+
+    def run(self) -> None:
+        """Run an INSERT INTO until its stream ends, writing into the sink table."""
+        asyncio.run(self.arun())
+
+    async def arun(self) -> None:
+        from laminar.sql.pipelines import run_query
+
+        if not self.is_insert:
+            raise LaminarError("run() is for INSERT INTO statements; iterate a SELECT's rows")
+        await run_query(self.result)  # type: ignore[arg-type]
+
+    def _check_readable(self) -> None:
+        if self.is_insert:
+            raise LaminarError(
+                "an INSERT INTO writes its rows to the sink table: call cursor.run() "
+                "(or await cursor.arun()) instead of iterating it"
+            )
+
     def batches(self) -> Iterator[pa.Table]:
         """Arrow tables of rows; over a stream, blocks until each arrives."""
+        self._check_readable()
         result = self.result
         if isinstance(result, Rows):
             if result.rows:
@@ -83,6 +109,7 @@ class Cursor:
                 yield row
 
     async def abatches(self) -> AsyncIterator[pa.Table]:
+        self._check_readable()
         result = self.result
         if isinstance(result, ContinuousQuery):
             agen = result.arrow_batches()

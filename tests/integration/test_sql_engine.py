@@ -348,3 +348,22 @@ def _wait_future(future: asyncio.Future) -> str:
             raise TimeoutError("test server did not start")
         time.sleep(0.01)
     return future.result()
+
+
+async def test_python_api_insert_into_runs_into_the_sink(tmp_path) -> None:
+    from laminar.errors import LaminarError
+
+    async with SSEServer(Stream(*ticks(5, 1500, 20, 2000))) as server:
+        db = connect(env={})
+        db.execute(TABLE.format(url=server.url))
+        db.execute(
+            "CREATE TABLE alerts (symbol TEXT, price DOUBLE) WITH (connector = 'filesystem', "
+            f"path = '{tmp_path}', format = 'json')"
+        )
+        cursor = db.execute("INSERT INTO alerts SELECT * FROM stock_stream WHERE price > 1000")
+        assert cursor.is_insert
+        with pytest.raises(LaminarError, match=r"call cursor\.run"):
+            next(iter(cursor))
+        await asyncio.wait_for(cursor.arun(), 10)
+    lines = [json.loads(line) for f in sorted(tmp_path.glob("*.jsonl")) for line in f.open()]
+    assert lines == [{"symbol": "S1", "price": 1500.0}, {"symbol": "S3", "price": 2000.0}]
