@@ -158,6 +158,7 @@ async def test_server_ignoring_last_event_id_is_detected(caplog: pytest.LogCaptu
     # Allowed duplicates: exactly the replayed 1…60 (the replay is reported, not hidden).
     assert ids == list(range(1, 61)) + ALL
     assert query.source.replay.replayed == 60
+    assert query.stats.events_replayed == 60  # what status and metrics report
     assert "does not honour Last-Event-ID" in caplog.text
 
 

@@ -19,6 +19,8 @@ Exposed names (counters carry the ``_total`` suffix; see ``METRIC_NAMES``)::
     laminar_sse_events_dropped_total          bad payloads dropped (not captured as rows)
     laminar_sse_events_filtered_total         events dropped by event_type_filter
     laminar_sse_events_deduplicated_total     events dropped by deduplicate_by
+    laminar_sse_events_replayed_total         events sent again after a reconnection
+    laminar_sse_id_gaps_total                 reconnections after which integer ids skipped
     laminar_sse_rows_emitted_total            rows the queries handed to their sinks
     laminar_sse_buffer_occupancy_ratio        read-ahead queue fill, 0..1 (1: the query is slow)
     laminar_sse_last_event_timestamp_seconds  when the last batch was processed (epoch s)
@@ -85,6 +87,10 @@ COUNTERS: tuple[tuple[str, str, Callable[[QueryMonitor], int]], ...] = (
      _stat("events_deduplicated")),
     ("laminar_sse_rows_emitted", "Rows the continuous queries handed to their sinks",
      _stat("rows_out")),
+    ("laminar_sse_events_replayed", "Events the server sent again after a reconnection",
+     _stat("events_replayed")),
+    ("laminar_sse_id_gaps", "Reconnections after which integer event ids skipped ahead",
+     _stat("id_gaps")),
 )
 
 HISTOGRAMS: tuple[tuple[str, str, str], ...] = (

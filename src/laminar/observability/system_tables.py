@@ -59,6 +59,8 @@ STATUS_SCHEMA = pa.schema(
         ("bytes_per_second", pa.float64()),
         ("events_filtered", pa.int64()),
         ("events_deduplicated", pa.int64()),
+        ("events_replayed", pa.int64()),  # sent again after a reconnect: Last-Event-ID ignored
+        ("id_gaps", pa.int64()),  # reconnections after which integer ids skipped ahead
         ("parse_errors", pa.int64()),
         ("events_dropped", pa.int64()),
         ("rows_emitted", pa.int64()),
@@ -171,6 +173,8 @@ def _monitor_row(m: QueryMonitor) -> dict[str, Any]:
         "bytes_per_second": round(bytes_per_s, 3),
         "events_filtered": stats.events_filtered,
         "events_deduplicated": stats.events_deduplicated,
+        "events_replayed": stats.events_replayed,
+        "id_gaps": stats.id_gaps,
         "parse_errors": stats.parse_errors,
         "events_dropped": stats.events_dropped,
         "rows_emitted": stats.rows_out,

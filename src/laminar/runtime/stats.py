@@ -21,6 +21,8 @@ class PipelineStats:
     events_received: int = 0  # events decoded from the stream
     events_filtered: int = 0  # dropped by event_type_filter
     events_deduplicated: int = 0  # dropped by deduplicate_by
+    events_replayed: int = 0  # ids the server sent again after a reconnect (Last-Event-ID ignored)
+    id_gaps: int = 0  # reconnections after which integer ids skipped ahead
     parse_errors: int = 0  # payloads that failed to parse or convert
     events_dropped: int = 0  # bad payloads dropped (not captured as error rows)
     rows_in: int = 0  # rows handed to the query

@@ -182,6 +182,8 @@ class SSETableSource:
                 self.replay.reconnected()
             self._connections_seen = source.stats.connections
         self.replay.observe([e.id for e in events])
+        self.stats.events_replayed = self.replay.replayed
+        self.stats.id_gaps = self.replay.gaps
 
     def _filter_types(
         self, events: list[SSEEvent], arrival: list[int]
