@@ -33,11 +33,11 @@ from typing import Any
 
 from laminar._suggest import did_you_mean
 from laminar.connectors.sse.options import (
-    _parse_choice,
-    _parse_headers,
-    _parse_int,
-    _parse_str,
-    _parse_url,
+    parse_choice,
+    parse_headers,
+    parse_int,
+    parse_str,
+    parse_url,
     redact_url,
 )
 from laminar.errors import ConfigError
@@ -59,11 +59,11 @@ def _size(option: str, value: object) -> int:
             )
         unit = match.group(2).lower() if match.group(2) else None
         value = int(match.group(1)) * _SIZE_UNITS[unit]
-    return _parse_int(option, value, minimum=1, maximum=1 << 40)
+    return parse_int(option, value, minimum=1, maximum=1 << 40)
 
 
 def _ms(option: str, value: object) -> int:
-    return _parse_int(option, value, minimum=1, maximum=7 * 86_400_000)
+    return parse_int(option, value, minimum=1, maximum=7 * 86_400_000)
 
 
 Parser = Callable[[str, object], Any]
@@ -71,21 +71,21 @@ _REQUIRED = object()
 
 # connector -> option -> (parser, default)
 SCHEMAS: dict[str, dict[str, tuple[Parser, Any]]] = {
-    "stdout": {"format": (lambda o, v: _parse_choice(o, v, ("json",)), "json")},
+    "stdout": {"format": (lambda o, v: parse_choice(o, v, ("json",)), "json")},
     "blackhole": {},
     "filesystem": {
-        "path": (_parse_str, _REQUIRED),
-        "format": (lambda o, v: _parse_choice(o, v, ("json", "parquet")), "json"),
+        "path": (parse_str, _REQUIRED),
+        "format": (lambda o, v: parse_choice(o, v, ("json", "parquet")), "json"),
         "rollover_size": (_size, 128 << 20),
         "rollover_interval_ms": (_ms, 10_000),
-        "file_prefix": (_parse_str, None),
+        "file_prefix": (parse_str, None),
     },
     "webhook": {
-        "url": (_parse_url, _REQUIRED),
-        "headers": (_parse_headers, None),
-        "batch_size": (lambda o, v: _parse_int(o, v, minimum=1, maximum=1_000_000), 500),
-        "max_retries": (lambda o, v: _parse_int(o, v, minimum=0, maximum=1000), 5),
-        "retry_backoff_ms": (lambda o, v: _parse_int(o, v, minimum=0, maximum=3_600_000), 200),
+        "url": (parse_url, _REQUIRED),
+        "headers": (parse_headers, None),
+        "batch_size": (lambda o, v: parse_int(o, v, minimum=1, maximum=1_000_000), 500),
+        "max_retries": (lambda o, v: parse_int(o, v, minimum=0, maximum=1000), 5),
+        "retry_backoff_ms": (lambda o, v: parse_int(o, v, minimum=0, maximum=3_600_000), 200),
         "timeout_ms": (_ms, 10_000),
     },
 }

@@ -66,7 +66,8 @@ _TRUE = frozenset({"true", "yes", "on", "1"})
 _FALSE = frozenset({"false", "no", "off", "0"})
 
 
-# -- value parsers: raw value -> typed value, or ConfigError ------------------
+# -- value parsers: raw value -> typed value, or ConfigError --------------------
+# Public: table options and sink options parse their values with these too.
 
 
 def _fail(option: str, message: str) -> ConfigError:
@@ -89,7 +90,7 @@ def _check_vars(option: str, text: str) -> None:
         )
 
 
-def _parse_str(option: str, value: object) -> str:
+def parse_str(option: str, value: object) -> str:
     if not isinstance(value, str):
         raise _fail(option, f"expected a string, got {_shown(value)}")
     if "\r" in value or "\n" in value or "\x00" in value:
@@ -98,8 +99,8 @@ def _parse_str(option: str, value: object) -> str:
     return value
 
 
-def _parse_text(option: str, value: object) -> str:
-    """Like _parse_str, but line breaks are fine (a request body)."""
+def parse_text(option: str, value: object) -> str:
+    """Like parse_str, but line breaks are fine (a request body)."""
     if isinstance(value, bytes):
         value = value.decode("utf-8")
     if not isinstance(value, str):
@@ -108,8 +109,8 @@ def _parse_text(option: str, value: object) -> str:
     return value
 
 
-def _parse_url(option: str, value: object) -> str:
-    text = _parse_str(option, value).strip()
+def parse_url(option: str, value: object) -> str:
+    text = parse_str(option, value).strip()
     if not text:
         raise _fail(option, "must not be empty")
     if "${" not in text.split("://", 1)[0]:
@@ -126,7 +127,7 @@ def _check_http_url(option: str, url: str) -> None:
         )
 
 
-def _parse_int(option: str, value: object, *, minimum: int = 0, maximum: int = 2**53) -> int:
+def parse_int(option: str, value: object, *, minimum: int = 0, maximum: int = 2**53) -> int:
     number: int | None = None
     if isinstance(value, bool):
         number = None
@@ -146,7 +147,7 @@ def _parse_int(option: str, value: object, *, minimum: int = 0, maximum: int = 2
     return number
 
 
-def _parse_float(option: str, value: object, *, minimum: float, maximum: float) -> float:
+def parse_float(option: str, value: object, *, minimum: float, maximum: float) -> float:
     number: float | None = None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         number = float(value)
@@ -162,7 +163,7 @@ def _parse_float(option: str, value: object, *, minimum: float, maximum: float) 
     return number
 
 
-def _parse_bool(option: str, value: object) -> bool:
+def parse_bool(option: str, value: object) -> bool:
     if isinstance(value, bool):
         return value
     if isinstance(value, int) and value in (0, 1):
@@ -176,7 +177,7 @@ def _parse_bool(option: str, value: object) -> bool:
     raise _fail(option, f"expected true or false, got {_shown(value)}")
 
 
-def _parse_choice(option: str, value: object, choices: tuple[str, ...]) -> str:
+def parse_choice(option: str, value: object, choices: tuple[str, ...]) -> str:
     if isinstance(value, str):
         lowered = value.strip().lower()
         for choice in choices:
@@ -186,7 +187,7 @@ def _parse_choice(option: str, value: object, choices: tuple[str, ...]) -> str:
     raise _fail(option, f"expected one of {', '.join(choices)}, got {_shown(value)}{suggestion}")
 
 
-def _parse_size(option: str, value: object) -> int:
+def parse_size(option: str, value: object) -> int:
     if isinstance(value, str):
         match = _SIZE.match(value)
         if not match:
@@ -195,10 +196,10 @@ def _parse_size(option: str, value: object) -> int:
             )
         unit = match.group(2).lower() if match.group(2) else None
         value = int(match.group(1)) * _SIZE_UNITS[unit]
-    return _parse_int(option, value, minimum=16, maximum=1 << 30)
+    return parse_int(option, value, minimum=16, maximum=1 << 30)
 
 
-def _parse_headers(option: str, value: object) -> dict[str, str]:
+def parse_headers(option: str, value: object) -> dict[str, str]:
     """A mapping, a JSON object string, or the legacy 'Name: value, Name2: value2' form."""
     if isinstance(value, str):
         text = value.strip()
@@ -239,12 +240,12 @@ def _parse_headers(option: str, value: object) -> dict[str, str]:
             header_value = str(header_value)
         if not isinstance(header_value, str):
             raise _fail(option, f"header {name!r}: expected a string value")
-        headers[name] = _parse_str(option, header_value)
+        headers[name] = parse_str(option, header_value)
     return headers
 
 
 def _ms(minimum: int) -> Callable[[str, object], int]:
-    return lambda option, value: _parse_int(option, value, minimum=minimum, maximum=2**31)
+    return lambda option, value: parse_int(option, value, minimum=minimum, maximum=2**31)
 
 
 # -- the schema ---------------------------------------------------------------
@@ -265,48 +266,48 @@ def _optional(parse: Callable[[str, object], Any]) -> Callable[[str, object], An
 
 
 SPECS: dict[str, OptionSpec] = {
-    "endpoint": OptionSpec(_parse_url, None, doc="SSE endpoint URL (required)"),
-    "headers": OptionSpec(_parse_headers, {}, doc="extra request headers"),
+    "endpoint": OptionSpec(parse_url, None, doc="SSE endpoint URL (required)"),
+    "headers": OptionSpec(parse_headers, {}, doc="extra request headers"),
     "auth_type": OptionSpec(
-        lambda o, v: _parse_choice(o, v, AUTH_TYPES), "none", doc="none | bearer | api_key"
+        lambda o, v: parse_choice(o, v, AUTH_TYPES), "none", doc="none | bearer | api_key"
     ),
-    "token": OptionSpec(_optional(_parse_str), None, secret=True, doc="bearer token"),
+    "token": OptionSpec(_optional(parse_str), None, secret=True, doc="bearer token"),
     "token_file": OptionSpec(
-        _optional(_parse_str), None, doc="file holding the bearer token, re-read at each connection"
+        _optional(parse_str), None, doc="file holding the bearer token, re-read at each connection"
     ),
-    "api_key": OptionSpec(_optional(_parse_str), None, secret=True, doc="API key"),
+    "api_key": OptionSpec(_optional(parse_str), None, secret=True, doc="API key"),
     "api_key_header": OptionSpec(
-        _parse_str, DEFAULT_API_KEY_HEADER, doc="header that carries api_key"
+        parse_str, DEFAULT_API_KEY_HEADER, doc="header that carries api_key"
     ),
     "timeout_ms": OptionSpec(_ms(0), 60000, doc="connect + response headers; 0 = no limit"),
     "keepalive_timeout_ms": OptionSpec(_ms(0), 0, doc="longest silence; 0 = off"),
-    "ignore_comments": OptionSpec(_parse_bool, True, doc="drop comment lines"),
-    "comment_prefix": OptionSpec(_parse_str, ":", doc="extra prefix that marks a comment"),
+    "ignore_comments": OptionSpec(parse_bool, True, doc="drop comment lines"),
+    "comment_prefix": OptionSpec(parse_str, ":", doc="extra prefix that marks a comment"),
     "reconnect_interval_ms": OptionSpec(_ms(0), 3000, doc="reconnection time before backoff"),
     "reconnect_backoff_ms": OptionSpec(
         _optional(_ms(0)), None, doc="base of the backoff; default reconnect_interval_ms"
     ),
     "reconnect_multiplier": OptionSpec(
-        lambda o, v: _parse_float(o, v, minimum=1.0, maximum=100.0),
+        lambda o, v: parse_float(o, v, minimum=1.0, maximum=100.0),
         2.0,
         doc="growth factor per failed attempt",
     ),
     "max_reconnect_interval_ms": OptionSpec(_ms(0), 60000, doc="cap of the backoff"),
     "max_reconnect_attempts": OptionSpec(
-        _optional(lambda o, v: _parse_int(o, v, minimum=0, maximum=2**31)),
+        _optional(lambda o, v: parse_int(o, v, minimum=0, maximum=2**31)),
         None,
         doc="consecutive failed attempts before giving up; default unlimited",
     ),
-    "last_event_id": OptionSpec(_parse_str, "", doc="Last-Event-ID of the first connection"),
-    "persist_event_id": OptionSpec(_parse_bool, False, doc="checkpoint the last event id"),
-    "decompress_response": OptionSpec(_parse_bool, True, doc="ask for and decode gzip/deflate"),
-    "method": OptionSpec(lambda o, v: _parse_choice(o, v, METHODS), "GET", doc="HTTP method"),
-    "body": OptionSpec(_optional(_parse_text), None, doc="request body, re-sent on reconnection"),
-    "proxy": OptionSpec(_optional(_parse_url), None, doc="HTTP proxy URL"),
-    "ca_cert": OptionSpec(_optional(_parse_str), None, doc="PEM file of CAs to trust"),
-    "verify_tls": OptionSpec(_parse_bool, True, doc="verify the server's certificate"),
+    "last_event_id": OptionSpec(parse_str, "", doc="Last-Event-ID of the first connection"),
+    "persist_event_id": OptionSpec(parse_bool, False, doc="checkpoint the last event id"),
+    "decompress_response": OptionSpec(parse_bool, True, doc="ask for and decode gzip/deflate"),
+    "method": OptionSpec(lambda o, v: parse_choice(o, v, METHODS), "GET", doc="HTTP method"),
+    "body": OptionSpec(_optional(parse_text), None, doc="request body, re-sent on reconnection"),
+    "proxy": OptionSpec(_optional(parse_url), None, doc="HTTP proxy URL"),
+    "ca_cert": OptionSpec(_optional(parse_str), None, doc="PEM file of CAs to trust"),
+    "verify_tls": OptionSpec(parse_bool, True, doc="verify the server's certificate"),
     "max_event_size": OptionSpec(
-        _parse_size, DEFAULT_MAX_EVENT_SIZE, doc="largest line or event, in bytes"
+        parse_size, DEFAULT_MAX_EVENT_SIZE, doc="largest line or event, in bytes"
     ),
 }
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Hashable, Mapping, Sequence
+from collections.abc import AsyncIterator, Hashable, Sequence
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -70,12 +70,10 @@ class SSETableSource:
         table: SSETableDef,
         stats: PipelineStats,
         observer: SourceObserver | None = None,
-        env: Mapping[str, str] | None = None,
     ) -> None:
         self.table = table
         self.stats = stats
         self._observer = observer
-        self._env = env
         self._decoder = build_row_decoder(table.name, list(table.columns), table.options.format)
         self.schema: pa.Schema = self._decoder.schema
         opts = table.options

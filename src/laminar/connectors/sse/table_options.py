@@ -20,10 +20,10 @@ from typing import Any
 from laminar._suggest import did_you_mean
 from laminar.connectors.sse.options import (
     ConnectionOptions,
-    _parse_bool,
-    _parse_choice,
-    _parse_int,
-    _parse_str,
+    parse_bool,
+    parse_choice,
+    parse_int,
+    parse_str,
 )
 from laminar.errors import ConfigError
 from laminar.formats import FORMATS, FormatOptions
@@ -113,9 +113,9 @@ def parse_table_options(
     _take_connector(rest)
     connection = rest.pop("connection", None)
     if connection is not None:
-        connection = _parse_str("connection", connection).strip().lower()
+        connection = parse_str("connection", connection).strip().lower()
     fmt = FormatOptions(
-        format=_parse_choice("format", rest.pop("format", "json"), FORMATS),
+        format=parse_choice("format", rest.pop("format", "json"), FORMATS),
         parser_regex=_optional_str(rest, "parser_regex"),
         capture_event_name=_bool(rest, "capture_event_name", False),
         capture_event_id=_bool(rest, "capture_event_id", False),
@@ -135,8 +135,6 @@ def parse_table_options(
         parallelism=_int(rest, "parallelism", 1, 1, MAX_PARALLELISM),
         partition_by=_key(rest, "partition_by", column_names),
     )
-    if parsed.partition_by and parsed.parallelism == 1:
-        pass  # harmless: one partition holds every key
     inline = {k: rest.pop(k) for k in list(rest) if k in ConnectionOptions.OPTION_NAMES}
     if rest:
         name = sorted(rest)[0]
@@ -174,7 +172,7 @@ def _take_event_filter(rest: dict[str, Any]) -> tuple[str, ...] | None:
             option="events",
         )
     if legacy is not None:
-        text = _parse_str("events", legacy)
+        text = parse_str("events", legacy)
         names = tuple(part.strip() for part in text.split(",") if part.strip())
         if not names:
             raise ConfigError(
@@ -187,7 +185,7 @@ def _take_event_filter(rest: dict[str, Any]) -> tuple[str, ...] | None:
         values: Any = list(raw)
     else:
         try:
-            values = json.loads(_parse_str("event_type_filter", raw))
+            values = json.loads(parse_str("event_type_filter", raw))
         except json.JSONDecodeError as exc:
             raise ConfigError(
                 f"option event_type_filter: expected a JSON array of event types such as "
@@ -211,7 +209,7 @@ def _key(rest: dict[str, Any], option: str, column_names: Sequence[str]) -> str 
     value = rest.pop(option, None)
     if value is None:
         return None
-    name = _parse_str(option, value).strip().lower()
+    name = parse_str(option, value).strip().lower()
     if name not in column_names and name not in SSE_KEYS:
         choices = [*column_names, *SSE_KEYS]
         raise ConfigError(
@@ -226,12 +224,12 @@ def _int(rest: dict[str, Any], option: str, default: int, minimum: int, maximum:
     value = rest.pop(option, None)
     if value is None:
         return default
-    return _parse_int(option, value, minimum=minimum, maximum=maximum)
+    return parse_int(option, value, minimum=minimum, maximum=maximum)
 
 
 def _bool(rest: dict[str, Any], option: str, default: bool) -> bool:
     value = rest.pop(option, None)
-    return default if value is None else _parse_bool(option, value)
+    return default if value is None else parse_bool(option, value)
 
 
 def _optional_str(rest: dict[str, Any], option: str) -> str | None:
