@@ -46,6 +46,11 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
     arguments=_run_arguments,
 )
 def cmd_run(args: argparse.Namespace) -> int:
+    import signal
+
+    # Until the pipelines run (and install their own handlers), SIGTERM means: stop now,
+    # cleanly (closing the state store) and with status 0, as it does later.
+    signal.signal(signal.SIGTERM, _exit_quietly)
     from laminar.sql.engine import Engine
 
     text = sys.stdin.read() if args.pipeline == "-" else _read(args.pipeline)
@@ -66,6 +71,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         if state is not None:
             state.close()
+
+
+def _exit_quietly(signum: int, frame: Any) -> None:
+    raise SystemExit(EXIT_OK)
 
 
 def _open_state(state_dir: str | None) -> Any:
