@@ -367,3 +367,23 @@ async def test_python_api_insert_into_runs_into_the_sink(tmp_path) -> None:
         await asyncio.wait_for(cursor.arun(), 10)
     lines = [json.loads(line) for f in sorted(tmp_path.glob("*.jsonl")) for line in f.open()]
     assert lines == [{"symbol": "S1", "price": 1500.0}, {"symbol": "S3", "price": 2000.0}]
+
+
+async def test_sink_columns_take_their_declared_types(tmp_path) -> None:
+    import pyarrow.parquet as pq
+
+    async with SSEServer(Stream(*ticks(1500.5, 20))) as server:
+        db = connect(env={})
+        db.execute(
+            "CREATE TABLE prices (symbol TEXT, price DECIMAL(10, 2)) "
+            f"WITH (endpoint = '{server.url}', reconnect_interval_ms = 1)"
+        )
+        db.execute(
+            "CREATE TABLE out (price FLOAT, symbol TEXT) WITH (connector = 'filesystem', "
+            f"path = '{tmp_path}', format = 'parquet')"
+        )
+        await asyncio.wait_for(db.execute("INSERT INTO out SELECT * FROM prices").arun(), 10)
+    [table] = [pq.read_table(f) for f in tmp_path.glob("*.parquet")]
+    assert table.schema.names == ["price", "symbol"]
+    assert str(table.schema.field("price").type) == "double"  # FLOAT is DOUBLE, as declared
+    assert table.to_pylist() == [{"price": 1500.5, "symbol": "S0"}, {"price": 20.0, "symbol": "S1"}]

@@ -421,7 +421,7 @@ _HANDLERS: dict[type, Callable[[Engine, Any], Result]] = {
 def _sink_projection(
     engine: Engine, query: ast.Query, sink: SinkTableDef, label: str
 ) -> ast.Query:
-    """``query`` narrowed to the sink's columns, by name and in the sink's order."""
+    """``query`` narrowed to the sink's columns, by name, in the sink's order and types."""
     probe = engine.query(query, label)
     produced = list(probe.columns)
     if isinstance(probe, ContinuousQuery):
@@ -433,7 +433,11 @@ def _sink_projection(
                 f"{did_you_mean(column, produced)} (it produces {', '.join(produced)}); "
                 f"name it in the SELECT, e.g. … AS {column}"
             )
-    columns = ", ".join(quote(c) for c in sink.column_names)
+    # Each column as the sink table declares it (FLOAT is DOUBLE here, as everywhere).
+    columns = ", ".join(
+        f"CAST({quote(c.name)} AS {parse_type(c.type, column=c.name).name}) AS {quote(c.name)}"
+        for c in sink.columns
+    )
     sql = f"SELECT {columns} FROM ({query.sql}) AS __laminar_insert"
     return ast.Query(sql, list(query.sources), query.limit, query.line, query.column)
 
