@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from laminar.runtime.batching import MicroBatcher
+from laminar.runtime.batching import MicroBatcher, arrival_array
 from laminar.runtime.dedup import WindowDeduplicator
 from laminar.runtime.partition import partition_indices, partition_of
 
@@ -50,12 +50,13 @@ async def test_timeout_flushes_a_partial_batch() -> None:
         await it.__anext__()
 
 
-async def test_arrival_times_recorded_per_event() -> None:
-    batcher = MicroBatcher(feed([[1, 2], [3]]), buffer_size=10, buffer_timeout_ms=10)
-    batches = [b async for b in batcher]
-    arrival = [ms for b in batches for ms in b.arrival_ms]
-    assert len(arrival) == 3
-    assert abs(arrival[0] - time.time() * 1000) < 5000
+async def test_arrival_times_recorded_per_event_and_per_read() -> None:
+    batcher = MicroBatcher(feed([[1, 2], [3]], delay=0.01), buffer_size=10, buffer_timeout_ms=500)
+    [batch] = [b async for b in batcher]
+    assert len(batch.arrival_ms) == 3
+    assert abs(batch.arrival_ms[0] - time.time() * 1000) < 5000
+    assert [count for _, count in batch.runs] == [2, 1]  # one run per network read
+    assert arrival_array(batch.runs).to_pylist() == batch.arrival_ms
 
 
 async def test_source_error_after_events_delivers_them_first() -> None:

@@ -46,6 +46,7 @@ from laminar.observability.histogram import (
     Buckets,
 )
 from laminar.observability.logs import LogContext
+from laminar.runtime.batching import arrival_array
 
 if TYPE_CHECKING:
     from laminar.connectors.sse.source import RowBatch
@@ -218,7 +219,8 @@ class QueryMonitor:
         column = self._time_column
         if column is None or not batch.partitions:
             return
-        arrival = getattr(batch, "arrival_ms", None) or []
+        runs = batch.arrival_runs
+        events = sum(count for _, count in runs)
         for part in batch.partitions:
             if part.num_rows == 0 or column not in part.column_names:
                 continue
@@ -227,10 +229,10 @@ class QueryMonitor:
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 return
             source_ms = pc.divide(micros, 1000)
-            if len(batch.partitions) == 1 and part.num_rows == len(arrival):
-                arrived = pa.array(arrival, pa.int64())
+            if len(batch.partitions) == 1 and part.num_rows == events:
+                arrived = arrival_array(runs)  # rows line up with events: exact per row
             else:
-                arrived = pa.scalar(arrival[-1] if arrival else int(time.time() * 1000))
+                arrived = pa.scalar(runs[-1][0] if runs else int(time.time() * 1000))
             self.series.source_lag.add_array(pc.subtract(arrived, source_ms).cast(pa.float64()))
 
     def committed(self, batch: RowBatch) -> None:
@@ -242,12 +244,10 @@ class QueryMonitor:
         series = self.series
         series.batch_size.add(batch.events)
         series.processing.add(processing)
-        runs = Counter(getattr(batch, "arrival_ms", None) or ())
-        if not runs and batch.events:
-            runs[int(now_ms)] = batch.events
+        runs = batch.arrival_runs or ([(int(now_ms), batch.events)] if batch.events else [])
         lag = series.event_lag
         records = []
-        for arrived, count in runs.items():
+        for arrived, count in runs:
             lag_ms = max(now_ms - arrived, 0.0)
             lag.add(lag_ms, count)
             records.append((arrived, count, lag_ms))

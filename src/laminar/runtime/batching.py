@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 T = TypeVar("T")
 
@@ -24,10 +28,24 @@ READ_AHEAD = 16
 
 @dataclass(slots=True)
 class Batch(Generic[T]):
-    """Events of one micro-batch, with the arrival time (epoch ms) of each."""
+    """Events of one micro-batch, with the arrival time (epoch ms) of each.
+
+    ``runs`` holds the same times run-length encoded — one ``(ms, events)`` per
+    network read — for consumers that work per read or on whole arrays.
+    """
 
     items: list[T]
     arrival_ms: list[int]
+    runs: list[tuple[int, int]] = field(default_factory=list)
+
+
+def arrival_array(runs: list[tuple[int, int]]) -> pa.Array:
+    """Per-event arrival times (int64 epoch ms) from their runs, expanded in C."""
+    ends = list(itertools.accumulate(count for _, count in runs))
+    encoded = pa.RunEndEncodedArray.from_arrays(
+        pa.array(ends, pa.int32()), pa.array([ms for ms, _ in runs], pa.int64())
+    )
+    return pc.run_end_decode(encoded)
 
 
 _END = object()
@@ -87,6 +105,7 @@ class MicroBatcher(Generic[T]):
     async def _next_batch(self) -> Batch[T]:
         items: list[T] = []
         arrival: list[int] = []
+        runs: list[tuple[int, int]] = []
         deadline: float | None = None
         loop = asyncio.get_running_loop()
         while len(items) < self._size:
@@ -124,9 +143,10 @@ class MicroBatcher(Generic[T]):
                 chunk = chunk[:room]
             items.extend(chunk)
             arrival.extend([ms] * len(chunk))
+            runs.append((ms, len(chunk)))
             if deadline is None:
                 deadline = loop.time() + self._timeout
-        return Batch(items, arrival)
+        return Batch(items, arrival, runs)
 
     @property
     def occupancy(self) -> float:

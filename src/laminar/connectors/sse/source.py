@@ -56,6 +56,7 @@ class RowBatch:
     events: int  # events of the stream this batch covers
     last_event_id: str
     arrival_ms: list[int] = field(default_factory=list)  # of each of those events (epoch ms)
+    arrival_runs: list[tuple[int, int]] = field(default_factory=list)  # (ms, events) per read
 
     @property
     def num_rows(self) -> int:
@@ -156,7 +157,9 @@ class SSETableSource:
             events, arrival = _select(events, arrival, self._dedup.keep_mask(keys, arrival))
             stats.events_deduplicated += before - len(events)
         if not events:
-            return RowBatch([], len(batch.items), stats.last_event_id, batch.arrival_ms)
+            return RowBatch(
+                [], len(batch.items), stats.last_event_id, batch.arrival_ms, batch.runs
+            )
         parallelism = self.table.options.parallelism
         if parallelism > 1 and self._partition_field is not None:
             keys = [getattr(e, self._partition_field) for e in events]
@@ -169,7 +172,9 @@ class SSETableSource:
             partitions = self._partition_table(table)
         for index, part in enumerate(partitions):
             stats.partitions[index] += part.num_rows
-        result = RowBatch(partitions, len(batch.items), stats.last_event_id, batch.arrival_ms)
+        result = RowBatch(
+            partitions, len(batch.items), stats.last_event_id, batch.arrival_ms, batch.runs
+        )
         stats.rows_in += result.num_rows
         return result
 
