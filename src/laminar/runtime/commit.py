@@ -46,12 +46,17 @@ class Committer:
         store: StateStore | None,
         pipeline: str,
         source_table: str,
-        dedup_snapshot: Callable[[], list[tuple[Hashable, int]]] | None = None,
+        dedup_snapshot: Callable[[int | None], list[tuple[Hashable, int]]] | None = None,
+        dedup_mark: Callable[[], int] | None = None,
     ) -> None:
         self.store = store
         self.pipeline = pipeline
         self.source_table = source_table
         self._snapshot = dedup_snapshot
+        # Marks the dedup state of the batch being handed, so that the commit saves the
+        # state *of the pending id*, not of batches processed since (see runtime.dedup).
+        self._mark = dedup_mark
+        self.pending_mark: int | None = None
         self.pending: str | None = None
         self.committed: str | None = None
         self.commits = 0
@@ -60,12 +65,13 @@ class Committer:
         """Every row of the events up to ``event_id`` has been written to the sink."""
         if event_id:
             self.pending = event_id
+            self.pending_mark = self._mark() if self._mark is not None else None
 
     def commit(self) -> None:
         """Record the pending id (call only when the sink said its rows are durable)."""
         if self.store is None or self.pending is None or self.pending == self.committed:
             return
-        dedup = self._snapshot() if self._snapshot is not None else None
+        dedup = self._snapshot(self.pending_mark) if self._snapshot is not None else None
         self.store.commit(self.pipeline, self.source_table, self.pending, dedup)
         self.committed = self.pending
         self.commits += 1

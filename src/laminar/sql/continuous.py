@@ -49,6 +49,7 @@ class ContinuousQuery:
         self._on_close = on_close
         self._closed = False
         self.position = ""  # last event id covered by the batch most recently produced
+        self.dedup_mark = 0  # the de-duplication state as of that batch
         self.sink: Any = None  # the sink table's definition for INSERT INTO; None: stdout
         self.monitor: Any = None  # laminar.observability QueryMonitor, set by the engine
 
@@ -101,6 +102,7 @@ class ContinuousQuery:
                     monitor.processed(batch, stats.last_batch_ms)
                 produced = size(result)
                 self.position = batch.last_event_id
+                self.dedup_mark = batch.dedup_mark
                 if not produced:
                     if yield_empty:
                         yield result

@@ -74,7 +74,9 @@ async def run_query(
             else StdoutSink(query.table)
         )
     source = query.source
-    committer = Committer(store, key, query.table, source.dedup_snapshot)
+    committer = Committer(
+        store, key, query.table, source.dedup_snapshot, lambda: query.dedup_mark
+    )
     try:
         await run_pipeline(query.positioned_batches(sink.kind), sink, committer, tick_s=tick_s)
     finally:

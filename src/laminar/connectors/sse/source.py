@@ -57,6 +57,7 @@ class RowBatch:
     last_event_id: str
     arrival_ms: list[int] = field(default_factory=list)  # of each of those events (epoch ms)
     arrival_runs: list[tuple[int, int]] = field(default_factory=list)  # (ms, events) per read
+    dedup_mark: int = 0  # the de-duplication state as of this batch (for its checkpoint)
 
     @property
     def num_rows(self) -> int:
@@ -101,9 +102,10 @@ class SSETableSource:
 
     # -- checkpoints (laminar.runtime.commit) -----------------------------------
 
-    def dedup_snapshot(self) -> list[tuple[Hashable, int]]:
-        """The de-duplication keys remembered now (empty without deduplicate_by)."""
-        return self._dedup.snapshot() if self._dedup is not None else []
+    def dedup_snapshot(self, upto: int | None = None) -> list[tuple[Hashable, int]]:
+        """The de-duplication keys remembered as of batch mark ``upto`` (default: now;
+        empty without deduplicate_by). See RowBatch.dedup_mark."""
+        return self._dedup.snapshot(upto) if self._dedup is not None else []
 
     def restore_dedup(self, entries: Sequence[tuple[Hashable, int]]) -> None:
         if self._dedup is not None:
@@ -158,7 +160,8 @@ class SSETableSource:
             stats.events_deduplicated += before - len(events)
         if not events:
             return RowBatch(
-                [], len(batch.items), stats.last_event_id, batch.arrival_ms, batch.runs
+                [], len(batch.items), stats.last_event_id, batch.arrival_ms, batch.runs,
+                self._dedup.mark if self._dedup is not None else 0,
             )
         parallelism = self.table.options.parallelism
         if parallelism > 1 and self._partition_field is not None:
@@ -173,7 +176,8 @@ class SSETableSource:
         for index, part in enumerate(partitions):
             stats.partitions[index] += part.num_rows
         result = RowBatch(
-            partitions, len(batch.items), stats.last_event_id, batch.arrival_ms, batch.runs
+            partitions, len(batch.items), stats.last_event_id, batch.arrival_ms, batch.runs,
+            self._dedup.mark if self._dedup is not None else 0,
         )
         stats.rows_in += result.num_rows
         return result
