@@ -24,13 +24,16 @@ async def main() -> int:
     runner, url = await start_demo_server(rate=RATE)
     try:
         print(f"laminar demo-server is serving {url} (stocks, sensors, social, events, …)")
-        print(f"$ LAMINAR_DEMO={url} laminar run {PIPELINE.relative_to(Path.cwd())}\n", flush=True)
+        shown = os.path.relpath(PIPELINE)
+        print(f"$ LAMINAR_DEMO={url} laminar run {shown} --state-dir none\n", flush=True)
         run = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "laminar",
             "run",
             str(PIPELINE),
+            "--state-dir",
+            "none",  # a demo keeps no state (and never contends for ./.laminar)
             env={**os.environ, "LAMINAR_DEMO": url},
         )
         try:
