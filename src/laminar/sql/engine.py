@@ -180,7 +180,7 @@ class Engine:
                 option="connector",
             )
         table_options, inline = parse_table_options(
-            name, [c.name for c in columns], _values(stmt.options)
+            [c.name for c in columns], _values(stmt.options)
         )
         build_row_decoder(name, list(columns), table_options.format)  # checks columns vs format
         table = TableDef(name, columns, table_options, inline, stmt.text)

@@ -102,7 +102,7 @@ TABLE_OPTION_NAMES = frozenset(
 
 
 def parse_table_options(
-    table: str, column_names: Sequence[str], options: Mapping[str, Any]
+    column_names: Sequence[str], options: Mapping[str, Any]
 ) -> tuple[SSETableOptions, dict[str, Any]]:
     """Split and validate a table's WITH options.
 
@@ -140,7 +140,7 @@ def parse_table_options(
         name = sorted(rest)[0]
         known = TABLE_OPTION_NAMES | ConnectionOptions.OPTION_NAMES
         raise ConfigError(
-            f"table {table}: unknown option '{name}'{did_you_mean(name, known)} "
+            f"unknown option '{name}'{did_you_mean(name, known)} "
             f"(table options: {', '.join(sorted(TABLE_OPTION_NAMES - {'events'}))}; "
             "connection options may be given inline too)",
             option=name,
