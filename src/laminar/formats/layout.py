@@ -49,7 +49,6 @@ ENVELOPE_COLUMNS = {
 }
 WHOLE_PAYLOAD_NAMES = ("data", "payload", "event_data", "raw")
 ARRIVAL_NAME = "timestamp"
-ERROR_COLUMNS = ("error_message", "error_timestamp")
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,12 +76,6 @@ class Buckets:
         out.append(("+Inf", self.count))
         return out
 
-    def merge(self, other: Buckets) -> None:
-        for i, n in enumerate(other.counts):
-            self.counts[i] += n
-        self.count += other.count
-        self.sum += other.sum
-
     def quantile(self, q: float) -> float | None:
         """The upper bound of the bucket holding quantile ``q`` (None when empty)."""
         if not self.count:

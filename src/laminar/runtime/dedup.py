@@ -60,12 +60,8 @@ class WindowDeduplicator:
                 self._evict(arrival_ms[-1])
         return mask
 
-    def evict(self, now_ms: int) -> None:
-        """Forget keys first seen a full window before ``now_ms``."""
-        with self._lock:
-            self._evict(now_ms)
-
     def _evict(self, now_ms: int) -> None:
+        """Forget keys first seen a full window before ``now_ms`` (the lock is held)."""
         seen = self._seen
         horizon = now_ms - self.window_ms
         while seen:

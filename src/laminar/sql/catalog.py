@@ -10,7 +10,7 @@ shown to people goes through ``redacted()``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,8 +22,6 @@ from laminar.errors import CatalogError, ConfigError
 from laminar.formats import Column
 from laminar.sinks.options import SinkSpec
 from laminar.sql.ast import Query
-
-SYSTEM_SCHEMA = "system"
 
 
 @dataclass(frozen=True)
@@ -78,13 +76,6 @@ class Catalog:
 
     def relation_names(self) -> list[str]:
         return [*self.tables, *self.views]
-
-    def kind_of(self, name: str) -> str | None:
-        if name in self.tables or name in self.sinks:
-            return "table"
-        if name in self.views:
-            return "view"
-        return None
 
     def table(self, name: str) -> TableDef:
         try:
@@ -158,17 +149,6 @@ class Catalog:
         views.sort(key=order.index)
         return sorted(tables), views, sorted(system)
 
-    def dependents(self, name: str) -> list[str]:
-        """Views that read ``name`` directly, and tables that use connection ``name``."""
-        users = [v.name for v in self.views.values() if name in v.query.sources]
-        users += [t.name for t in self.tables.values() if t.options.connection == name]
-        return users
-
-    def __iter__(self) -> Iterator[str]:
-        yield from self.connections
-        yield from self.tables
-        yield from self.sinks
-        yield from self.views
 
 
 SYSTEM_TABLE_NAMES = (

@@ -97,9 +97,6 @@ class SSETableSource:
             return None
         return _SSE_FIELDS[key]
 
-    def empty_batch(self) -> pa.Table:
-        return self.schema.empty_table()
-
     # -- checkpoints (laminar.runtime.commit) -----------------------------------
 
     def dedup_snapshot(self, upto: int | None = None) -> list[tuple[Hashable, int]]:
