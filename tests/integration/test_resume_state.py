@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 from pathlib import Path
 
 import pytest
@@ -172,3 +173,36 @@ def test_checkpoint_round_trip_keeps_key_types(tmp_path: Path) -> None:
         assert checkpoint.dedup == [("a", 1), (2, 3), (2.5, 4), (True, 5)]
         state.forget_table("t")
         assert state.checkpoint("t->o") is None
+
+
+async def test_a_committed_id_is_sent_back_literally_never_expanded(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    hostile = "${LAMINAR_TEST_SECRET}"  # an id a server chose: not a template of ours
+    first = format_event(json.dumps({"n": 1}), id=hostile)
+    os.environ["LAMINAR_TEST_SECRET"] = "must-not-leave-this-machine"
+    try:
+        async with SSEServer(Stream(raw(first))) as server:
+            with StateStore.open(tmp_path / "state") as state:
+                await run_pipeline_once(state, pipeline_sql(server.url, out))
+            server.add(Stream(raw(numbered(2, 1))))
+            with StateStore.open(tmp_path / "state") as state:
+                await run_pipeline_once(state, pipeline_sql(server.url, out))
+    finally:
+        del os.environ["LAMINAR_TEST_SECRET"]
+    assert server.requests[2].last_event_id == hostile
+
+
+async def test_limit_commits_only_the_rows_it_delivered(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    sql = pipeline_sql("{url}", out).replace(
+        "INSERT INTO out SELECT event_id, n FROM src;",
+        "INSERT INTO out SELECT event_id, n FROM src LIMIT 3;",
+    )
+    async with SSEServer(Stream(raw(numbered(1, 10)))) as server:
+        with StateStore.open(tmp_path / "state") as state:
+            await run_pipeline_once(state, sql.replace("{url}", server.url))
+            checkpoint = state.checkpoint("src->out")
+    assert delivered_ids(out) == ["1", "2", "3"]
+    # the batch that LIMIT cut short (all ten events here) is not committed: a restart
+    # replays it rather than skipping events 4..10
+    assert checkpoint is None

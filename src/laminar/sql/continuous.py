@@ -101,16 +101,20 @@ class ContinuousQuery:
                 if monitor is not None:
                     monitor.processed(batch, stats.last_batch_ms)
                 produced = size(result)
-                self.position = batch.last_event_id
-                self.dedup_mark = batch.dedup_mark
                 if not produced:
+                    self.position, self.dedup_mark = batch.last_event_id, batch.dedup_mark
                     if yield_empty:
                         yield result
                     if monitor is not None:
                         monitor.committed(batch)
                     continue
                 if remaining is not None and produced >= remaining:
+                    # LIMIT ends in this batch (DuckDB may have cut it already): its later
+                    # events were not delivered, so the position stays where it was and a
+                    # restart replays the batch instead of skipping them.
                     result, produced = head(result, remaining), remaining
+                else:
+                    self.position, self.dedup_mark = batch.last_event_id, batch.dedup_mark
                 stats.rows_out += produced
                 yield result
                 if monitor is not None:

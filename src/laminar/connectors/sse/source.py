@@ -117,11 +117,13 @@ class SSETableSource:
     async def batches(self) -> AsyncIterator[RowBatch]:
         """Row batches until the stream ends for good (or the consumer stops)."""
         opts = self.table.options
-        connection = self.table.connection
         if self.resume_event_id:
-            connection = connection.with_overrides({"last_event_id": self.resume_event_id})
             self.replay.resumed(self.resume_event_id)
-        source = EventSource(connection, self._observer)
+        # A committed id is the server's text: resumed from literally, never as an option
+        # (whose ${VAR}s would be expanded).
+        source = EventSource(
+            self.table.connection, self._observer, resume_from=self.resume_event_id or None
+        )
         self.event_source = source
         batcher: MicroBatcher[SSEEvent] = MicroBatcher(
             source.batches(),

@@ -138,6 +138,7 @@ class EventSource:
         env: Mapping[str, str] | None = None,
         session: aiohttp.ClientSession | None = None,
         rand: Callable[[], float] = random.random,
+        resume_from: str | None = None,
         **options: Any,
     ) -> None:
         if isinstance(source, ConnectionOptions):
@@ -159,7 +160,9 @@ class EventSource:
         self._close_event: asyncio.Event | None = None
         self._attempt = 0
         self._server_retry_ms: int | None = None
-        self._last_event_id: str | None = None  # None: the last_event_id option (not yet used)
+        # The id to resume from, sent as is (never a ${VAR} template: it came from the
+        # server); None: the last_event_id option, resolved at the first connection.
+        self._last_event_id: str | None = resume_from
         self._decoder: SSEDecoder | None = None
         self._response: aiohttp.ClientResponse | None = None
         self._request: ResolvedRequest | None = None
