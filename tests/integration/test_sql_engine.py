@@ -387,3 +387,13 @@ async def test_sink_columns_take_their_declared_types(tmp_path) -> None:
     assert table.schema.names == ["price", "symbol"]
     assert str(table.schema.field("price").type) == "double"  # FLOAT is DOUBLE, as declared
     assert table.to_pylist() == [{"price": 1500.5, "symbol": "S0"}, {"price": 20.0, "symbol": "S1"}]
+
+
+def test_one_shot_queries_cannot_read_files(tmp_path) -> None:
+    secret = tmp_path / "token.txt"
+    secret.write_text("s3cr3t")
+    engine = Engine(env={})
+    with pytest.raises(SQLError, match="Permission Error"):
+        engine.execute(f"SELECT content FROM read_text('{secret}')")
+    [rows] = engine.execute("SELECT 1 AS one")  # the sandbox still answers queries
+    assert rows.rows == [(1,)]

@@ -259,7 +259,9 @@ class Engine:
             result.close()
 
     def _one_shot(self, query: ast.Query, views: list[str], system: list[str], label: str) -> Rows:
-        con = duckdb.connect(":memory:")
+        # Sandboxed: a one-shot query reads system tables and views, never files or the
+        # network (it may come from the monitoring port's POST /sql).
+        con = duckdb.connect(":memory:", config={"enable_external_access": False})
         try:
             tables = self.system_tables(self) if system else {}
             for name in system:
@@ -271,6 +273,7 @@ class Engine:
             for view in views:
                 view_sql = _use_system_relations(self.catalog.views[view].query.sql)
                 con.execute(f"CREATE VIEW {quote(view)} AS {view_sql}")
+            con.execute("SET lock_configuration = true")  # the set-up is done: no SET after it
             cursor = con.execute(_use_system_relations(query.sql))
             columns = [d[0] for d in cursor.description or []]
             types = [str(d[1]) for d in cursor.description or []]
