@@ -397,3 +397,24 @@ def test_one_shot_queries_cannot_read_files(tmp_path) -> None:
         engine.execute(f"SELECT content FROM read_text('{secret}')")
     [rows] = engine.execute("SELECT 1 AS one")  # the sandbox still answers queries
     assert rows.rows == [(1,)]
+
+
+def test_replacing_a_view_keeps_the_views_that_read_it_working(tmp_path) -> None:
+    from laminar.runtime.state import StateStore
+
+    sql = (
+        TABLE.format(url="http://127.0.0.1:1/x") + ";"
+        "CREATE VIEW v2 AS SELECT * FROM stock_stream;"
+        "CREATE VIEW v1 AS SELECT symbol FROM v2;"
+        "CREATE OR REPLACE VIEW v2 AS SELECT * FROM stock_stream WHERE price > 1;"
+    )
+    with StateStore.open(tmp_path) as state:
+        engine = Engine(env={}, state=state)
+        engine.execute(sql)
+        [described] = engine.execute("DESCRIBE v1")
+        assert described.rows == [("symbol", "VARCHAR", False)]
+    with StateStore.open(tmp_path) as state:  # a restart replays v1 although v2 is stored last
+        restarted = Engine(env={}, state=state)
+        assert set(restarted.catalog.views) == {"v1", "v2"}
+        [again] = restarted.execute("DESCRIBE v1")
+        assert again.rows == [("symbol", "VARCHAR", False)]

@@ -145,9 +145,24 @@ class Catalog:
                 )
             else:
                 raise self.unknown_relation(name)
-        order = list(self.views)
-        views.sort(key=order.index)
-        return sorted(tables), views, sorted(system)
+        return sorted(tables), self._dependency_order(views), sorted(system)
+
+    def _dependency_order(self, views: list[str]) -> list[str]:
+        """``views`` ordered so that every view comes after the views it reads."""
+        ordered: list[str] = []
+        wanted = set(views)
+
+        def visit(name: str) -> None:
+            if name in ordered:
+                return
+            for source in self.views[name].query.sources:
+                if source in wanted and source != name:
+                    visit(source)
+            ordered.append(name)
+
+        for name in sorted(views):
+            visit(name)
+        return ordered
 
 
 

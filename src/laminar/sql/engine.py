@@ -118,23 +118,39 @@ class Engine:
             raise
 
     def _replay_catalog(self, state: StateStore) -> None:
-        """Re-run the stored CREATE statements, in order, without storing them again."""
+        """Re-run the stored CREATE statements without storing them again.
+
+        In stored order, then again for those that failed while others succeed: a
+        replaced view is stored last, yet views created before it may read it.
+        """
         self.state = None
         try:
-            for kind, name, sql in state.statements():
-                try:
-                    for stmt in parse_statements(sql):
-                        self.run_statement(stmt)
-                    self._restored.add((kind, name))
-                except LaminarError as exc:
-                    logger.warning(
-                        "state store %s: the stored %s %s could not be restored (%s); it is "
-                        "skipped until it is created again",
-                        state.directory,
-                        kind,
-                        name,
-                        exc,
-                    )
+            pending = list(state.statements())
+            failures: dict[tuple[str, str], LaminarError] = {}
+            while pending:
+                retry = []
+                for kind, name, sql in pending:
+                    try:
+                        for stmt in parse_statements(sql):
+                            self.run_statement(stmt)
+                    except LaminarError as exc:
+                        failures[(kind, name)] = exc
+                        retry.append((kind, name, sql))
+                    else:
+                        failures.pop((kind, name), None)
+                        self._restored.add((kind, name))
+                if len(retry) == len(pending):
+                    break  # no progress: these cannot be restored
+                pending = retry
+            for (kind, name), exc in failures.items():
+                logger.warning(
+                    "state store %s: the stored %s %s could not be restored (%s); it is "
+                    "skipped until it is created again",
+                    state.directory,
+                    kind,
+                    name,
+                    exc,
+                )
         finally:
             self.state = state
 
