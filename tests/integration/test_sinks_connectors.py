@@ -169,3 +169,20 @@ def test_show_tables_hides_webhook_secrets() -> None:
     text = repr(rows)
     assert "k3y" not in text and "t0k" not in text
     assert "webhook" in text
+
+
+async def test_webhook_errors_never_show_a_secret_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HOOK_SECRET", "T000-B000-XXXXsecretXXXX")
+    async with SSEServer(feed(3)) as server:
+        with pytest.raises(PipelineError) as info:
+            await run(
+                source(server.url)
+                + """CREATE TABLE hook (n INTEGER) WITH (connector = 'webhook',
+                    url = 'http://127.0.0.1:9/services/${HOOK_SECRET}', max_retries = 0,
+                    retry_backoff_ms = 1);
+                INSERT INTO hook SELECT n FROM src;"""
+            )
+    assert "XXXXsecretXXXX" not in str(info.value)
+    assert "${HOOK_SECRET}" in str(info.value)  # the URL as written, so the user can tell

@@ -100,3 +100,11 @@ def test_parse_retry_after_seconds_and_dates() -> None:
     assert parse_retry_after("") is None
     assert parse_retry_after("soon") is None
     assert parse_retry_after("-5") is None
+
+
+def test_retry_after_takes_only_ascii_digits() -> None:
+    from laminar.connectors.sse.backoff import parse_retry_after
+
+    assert parse_retry_after("²") is None  # str.isdigit() says yes; float() would raise
+    assert parse_retry_after("٣") is None
+    assert parse_retry_after("7") == 7.0

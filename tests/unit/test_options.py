@@ -339,7 +339,7 @@ def test_redacted_hides_every_secret() -> None:
         "X-Session": "***",
         "X-Client": "c",
     }
-    assert shown["endpoint"] == ("https://user:***@stream.example.com/events?access_token=***&x=1")
+    assert shown["endpoint"] == ("https://***@stream.example.com/events?access_token=***&x=1")
     assert shown["reconnect_interval_ms"] == "3000"
     assert shown["ignore_comments"] == "true"
     assert "reconnect_backoff_ms" not in shown  # unset options are left out
@@ -363,7 +363,9 @@ def test_scrub_hides_resolved_secrets_and_var_values() -> None:
 
 
 def test_redact_helpers() -> None:
-    assert redact_url("http://a:b@h/p") == "http://a:***@h/p"
+    assert redact_url("http://a:b@h/p") == "http://***@h/p"
+    assert redact_url("https://ghp_token@h/p") == "https://***@h/p"  # a token as the user
+    assert redact_url("https://u:pa@ss@h/p") == "https://***@h/p"
     assert redact_url("http://h/p?api_key=1&sig=2&q=3") == "http://h/p?api_key=***&sig=***&q=3"
     assert redact_headers({"Set-Cookie": "a", "X-Api-Key": "k", "Date": "d"}) == {
         "Set-Cookie": "***",

@@ -53,6 +53,7 @@ def build_sink(table: str, spec: SinkSpec, env: Mapping[str, str] | None = None)
             max_retries=opts["max_retries"],
             retry_backoff_ms=opts["retry_backoff_ms"],
             timeout_ms=opts["timeout_ms"],
+            shown_url=opts["url"],
         )
     raise ValueError(f"unknown sink connector {spec.connector!r}")
 

@@ -38,9 +38,12 @@ class WebhookSink(Sink):
         max_retries: int = 5,
         retry_backoff_ms: int = 200,
         timeout_ms: int = 10_000,
+        shown_url: str | None = None,
     ) -> None:
         super().__init__(table)
         self.url = url
+        # Messages show the URL as written (${VAR}s unexpanded), redacted: never a secret.
+        self.shown_url = redact_url(shown_url or url)
         self.headers = {"Content-Type": "application/json", **(headers or {})}
         self.batch_size = batch_size
         self.max_retries = max_retries
@@ -63,7 +66,7 @@ class WebhookSink(Sink):
     async def _post(self, body: bytes) -> None:
         await self.open()
         assert self._session is not None
-        where = f"sink {self.table}: webhook {redact_url(self.url)}"
+        where = f"sink {self.table}: webhook {self.shown_url}"
         attempt = 0
         while True:
             delay: float | None = None

@@ -49,7 +49,8 @@ _SECRET_QUERY = re.compile(
     r"credential)[^=&#]*)=)([^&#]*)",
     re.IGNORECASE,
 )
-_URL_USERINFO = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/@:]*):[^/@]*@")
+# Everything before the last "@" of the authority: a password, or a token used as user.
+_URL_USERINFO = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#]*@")
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _SIZE = re.compile(r"^\s*(\d+)\s*(kib|mib|gib|k|m|g)?\s*$", re.IGNORECASE)
@@ -317,7 +318,7 @@ SPECS: dict[str, OptionSpec] = {
 
 def redact_url(url: str) -> str:
     """``url`` with the password of its userinfo and secret-looking query values hidden."""
-    url = _URL_USERINFO.sub(lambda m: f"{m.group(1)}:{REDACTED}@", url)
+    url = _URL_USERINFO.sub(lambda m: f"{m.group(1)}{REDACTED}@", url)
     return _SECRET_QUERY.sub(lambda m: m.group(1) + REDACTED, url)
 
 
