@@ -418,3 +418,20 @@ def test_replacing_a_view_keeps_the_views_that_read_it_working(tmp_path) -> None
         assert set(restarted.catalog.views) == {"v1", "v2"}
         [again] = restarted.execute("DESCRIBE v1")
         assert again.rows == [("symbol", "VARCHAR", False)]
+
+
+async def test_dedup_by_column_also_applies_with_sse_partitions() -> None:
+    stream = Stream(*[
+        event(json.dumps({"order_id": "o-1"}), event=kind, id=str(i))
+        for i, kind in enumerate(["post", "like", "comment"])
+    ])
+    async with SSEServer(stream) as server:
+        engine = Engine(env={})
+        engine.execute(
+            f"CREATE TABLE t (order_id TEXT) WITH (endpoint = '{server.url}', parallelism = 2, "
+            "partition_by = 'event_type', deduplicate_by = 'order_id', reconnect_interval_ms = 1)"
+        )
+        [query] = engine.execute("SELECT order_id FROM t")
+        rows = await asyncio.wait_for(collect(query), 10)
+    assert rows == [{"order_id": "o-1"}]
+    assert query.stats.events_deduplicated == 2

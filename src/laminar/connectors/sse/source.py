@@ -166,9 +166,11 @@ class SSETableSource:
         if parallelism > 1 and self._partition_field is not None:
             keys = [getattr(e, self._partition_field) for e in events]
             groups = partition_indices(keys, parallelism)
-            partitions = [
-                self._decode([events[i] for i in idx], [arrival[i] for i in idx]) for idx in groups
-            ]
+            partitions = []
+            for idx in groups:  # decoded (and de-duplicated by column) partition by partition
+                times = [arrival[i] for i in idx]
+                table = self._decode([events[i] for i in idx], times)
+                partitions.append(self._dedup_table(table, times))
         else:
             table = self._dedup_table(self._decode(events, arrival), arrival)
             partitions = self._partition_table(table)
