@@ -14,6 +14,7 @@ come back as Python values, TIMESTAMP columns as ``datetime``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
@@ -91,14 +92,26 @@ class Cursor:
         loop = asyncio.new_event_loop()
         self._loop = loop
         agen = result.arrow_batches()
+        step: asyncio.Future[pa.Table] | None = None
         try:
             while True:
+                step = asyncio.ensure_future(agen.__anext__(), loop=loop)
                 try:
-                    yield loop.run_until_complete(agen.__anext__())
+                    table = loop.run_until_complete(step)
                 except StopAsyncIteration:
                     return
+                step = None
+                yield table
         finally:
-            loop.run_until_complete(agen.aclose())
+            # Ctrl-C (or a break) may come while a step runs: cancel it and let it finish,
+            # so the query closes its connection instead of leaking it.
+            if step is not None and not step.done():
+                step.cancel()
+                with contextlib.suppress(BaseException):
+                    loop.run_until_complete(step)
+            with contextlib.suppress(RuntimeError):
+                loop.run_until_complete(agen.aclose())
+            result.close()
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
             self._loop = None
