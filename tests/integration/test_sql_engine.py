@@ -334,6 +334,9 @@ def test_python_api_sync_iteration_and_one_shot() -> None:
             db.execute(TABLE.format(url=url))
             rows = list(db.execute("SELECT price FROM stock_stream LIMIT 2"))
             assert rows == [{"price": 2.0}] * 2
+            for _ in db.execute("SELECT price FROM stock_stream"):
+                break  # leaving early closes the query
+            assert not db.engine.queries
             status = db.execute("SELECT table_name FROM system.connector_status").fetchall()
             assert status == [{"table_name": "stock_stream"}]
     finally:
