@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -74,9 +75,29 @@ async def test_filesystem_rolls_by_time_and_hides_the_open_file(tmp_path: Path) 
     assert await sink.flush() is True
     [final] = list(tmp_path.iterdir())
     assert final.read_text() == '{"a":1}\n'
-    (tmp_path / ".t-0-00001.jsonl.inprogress").write_text("half")  # a crashed run's file
+    crashed = tmp_path / f".t-999999999-{'1' * 19}-00001.jsonl.inprogress"  # pid long gone
+    crashed.write_text("half")
+    live = tmp_path / f".t-{os.getpid()}-{'2' * 19}-00001.jsonl.inprogress"  # a live writer's
+    live.write_text("busy")
     await FilesystemSink("t", str(tmp_path)).open()
-    assert list(tmp_path.iterdir()) == [final]
+    assert sorted(tmp_path.iterdir()) == sorted([final, live])
+
+
+async def test_filesystem_write_failure_discards_and_fails_the_sink(tmp_path: Path) -> None:
+    sink = FilesystemSink("t", str(tmp_path), rollover_interval_ms=60_000)
+    await sink.open()
+    await sink.write(['{"a":1}'])
+
+    def disk_full(rows: object) -> None:
+        sink._handle.write(b'{"a":2, "torn')
+        raise OSError(28, "No space left on device")
+
+    sink._write = disk_full  # type: ignore[method-assign]
+    with pytest.raises(PipelineError, match="No space left"):
+        await sink.write(['{"a":2}'])
+    assert sink.failed
+    await sink.close()
+    assert list(tmp_path.iterdir()) == []  # nothing torn published; the rows are replayed
 
 
 async def test_webhook_posts_batches_and_retries_with_backoff(tmp_path: Path) -> None:

@@ -139,7 +139,8 @@ async def _shutdown(
                 else:
                     committer.handed(write_id)  # all its rows are in the sink now
             await sink.close()
-            committer.commit()
+            if not sink.failed:  # a failed sink may have lost rows it accepted
+                committer.commit()
     except TimeoutError:
         logger.warning(
             "pipeline %s: the sink did not finish within %.0f s; the last rows are not "

@@ -26,6 +26,9 @@ class Sink:
     def __init__(self, table: str) -> None:
         self.table = table
         self.rows_written = 0
+        # Set when a write failed part-way: rows it had accepted may be gone, so the
+        # pipeline commits nothing more (a restart replays them).
+        self.failed = False
 
     async def open(self) -> None:
         """Prepare the destination (directories, sessions, leftover cleanup)."""
