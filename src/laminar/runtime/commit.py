@@ -89,14 +89,22 @@ async def run_pipeline(
     lock = asyncio.Lock()
 
     async def flush_and_commit() -> None:
-        if await sink.flush():
+        if await sink.flush() and not sink.failed:
             committer.commit()
 
     async def ticker() -> None:
         while True:
             await asyncio.sleep(tick_s)
             async with lock:
-                await flush_and_commit()
+                try:
+                    await flush_and_commit()
+                except Exception as exc:  # the next write or the shutdown reports it too
+                    logger.error(
+                        "pipeline %s: flushing the sink failed (%s); nothing more is "
+                        "committed until it works",
+                        committer.pipeline,
+                        exc,
+                    )
 
     await sink.open()
     tick = asyncio.create_task(ticker(), name=f"laminar-commit-{committer.pipeline}")
