@@ -438,3 +438,13 @@ async def test_dedup_by_column_also_applies_with_sse_partitions() -> None:
         rows = await asyncio.wait_for(collect(query), 10)
     assert rows == [{"order_id": "o-1"}]
     assert query.stats.events_deduplicated == 2
+
+
+def test_system_names_inside_string_literals_stay_as_written() -> None:
+    engine = Engine(env={})
+    [rows] = engine.execute(
+        "SELECT 'see system.connector_logs' AS hint FROM system.connector_status"
+    )
+    assert rows.columns == ["hint"]  # no table: no rows, but the query ran and kept its text
+    [one] = engine.execute("SELECT 'system.connector_logs' AS hint")
+    assert one.rows == [("system.connector_logs",)]

@@ -528,8 +528,11 @@ def _locate(exc: LaminarError, stmt: ast.Statement) -> None:
 
 # DuckDB has a catalog of its own named "system", so system.* names are rewritten
 # to registered relations before DuckDB sees the query.
+# String literals are matched first and kept as they are: only names are rewritten.
 _SYSTEM_NAME = re.compile(
-    r"\bsystem\s*\.\s*(" + "|".join(n.split(".")[1] for n in SYSTEM_TABLE_NAMES) + r")\b",
+    r"'(?:[^']|'')*'|\bsystem\s*\.\s*("
+    + "|".join(n.split(".")[1] for n in SYSTEM_TABLE_NAMES)
+    + r")\b",
     re.IGNORECASE,
 )
 
@@ -539,7 +542,10 @@ def _system_relation(name: str) -> str:
 
 
 def _use_system_relations(sql: str) -> str:
-    return _SYSTEM_NAME.sub(lambda m: _system_relation("system." + m.group(1).lower()), sql)
+    return _SYSTEM_NAME.sub(
+        lambda m: _system_relation("system." + m.group(1).lower()) if m.group(1) else m.group(0),
+        sql,
+    )
 
 
 def _default_system_tables(engine: Engine) -> dict[str, Any]:
