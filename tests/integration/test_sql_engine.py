@@ -448,3 +448,10 @@ def test_system_names_inside_string_literals_stay_as_written() -> None:
     assert rows.columns == ["hint"]  # no table: no rows, but the query ran and kept its text
     [one] = engine.execute("SELECT 'system.connector_logs' AS hint")
     assert one.rows == [("system.connector_logs",)]
+
+
+def test_names_differing_only_in_case_are_refused() -> None:
+    engine = Engine(env={})
+    engine.execute("""CREATE TABLE "Events" (a TEXT) WITH (endpoint = 'http://a/b')""")
+    with pytest.raises(CatalogError, match="only in case"):
+        engine.execute('CREATE VIEW events AS SELECT * FROM "Events"')

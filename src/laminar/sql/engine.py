@@ -174,6 +174,7 @@ class Engine:
 
     def _create_table(self, stmt: ast.CreateTable) -> Result:
         name = stmt.name
+        self._check_case_clash(name)
         if name in self.catalog.views:
             raise CatalogError(f"'{name}' is a view; drop it first or pick another name")
         if self._exists(name in self.catalog.tables or name in self.catalog.sinks, stmt, "table"):
@@ -209,6 +210,7 @@ class Engine:
 
     def _create_view(self, stmt: ast.CreateView) -> Result:
         name = stmt.name
+        self._check_case_clash(name)
         if name in self.catalog.tables:
             raise CatalogError(f"'{name}' is a table; drop it first or pick another name")
         if name in stmt.query.sources:
@@ -410,6 +412,16 @@ class Engine:
         raise CatalogError(f"DESCRIBE: nothing is named '{name}'{did_you_mean(name, candidates)}")
 
     # -- helpers --------------------------------------------------------------------------
+
+    def _check_case_clash(self, name: str) -> None:
+        """DuckDB matches names case-insensitively, even quoted ones: refuse near-twins."""
+        catalog = self.catalog
+        for other in (*catalog.tables, *catalog.sinks, *catalog.views):
+            if other != name and other.lower() == name.lower():
+                raise CatalogError(
+                    f"'{name}' differs from the existing '{other}' only in case, which SQL "
+                    "cannot tell apart; pick another name"
+                )
 
     def _exists(self, exists: bool, stmt: Any, kind: str) -> bool:
         """True when the statement should be skipped (IF NOT EXISTS); errors on a clash."""
