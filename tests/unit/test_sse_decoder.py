@@ -503,3 +503,11 @@ def test_decoder_imports_no_networking() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("prefix", ["data: ping", "d", "ev", "i"])
+def test_comment_prefix_that_could_start_a_field_line(prefix: str) -> None:
+    stream = b"data: ping\n\nid: 1\nevent: e\ndata: hello\n\n"
+    expected = reference(stream, comment_prefix=prefix)
+    assert decode(stream, comment_prefix=prefix) == expected
+    assert decode_bytewise(stream, comment_prefix=prefix) == expected

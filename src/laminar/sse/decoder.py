@@ -89,6 +89,7 @@ class SSEDecoder:
         "_data",
         "_data_size",
         "_error",
+        "_fast_paths",
         "_id_buffer",
         "_keep_comments",
         "_line_parts",
@@ -122,6 +123,13 @@ class SSEDecoder:
         self._comment_prefix = comment_prefix
         # A prefix that starts with ":" adds nothing: such lines are comments anyway.
         self._other_prefix = "" if comment_prefix.startswith(":") else comment_prefix
+        # The fast paths read id/event/data lines by shape: a comment prefix that could
+        # begin such a line ("d", "data: ping") would be missed there, so only the
+        # line-by-line path (the reference) serves such a decoder.
+        other = self._other_prefix
+        self._fast_paths = not any(
+            field.startswith(other) or other.startswith(field) for field in ("id", "event", "data")
+        ) if other else True
         self._keep_comments = keep_comments
         self._skippable = _skippable_pattern(comment_prefix).fullmatch
         self._bulk_rung = 0  # index into _BULK_PATTERNS
@@ -210,7 +218,7 @@ class SSEDecoder:
         """Decode ``text[pos:end]``: complete lines, the last one ending in "\\n"."""
         if pos < end and self._has_pending():  # finish the carried-over event first
             pos = self._lines(text, pos, end, out, to_first_blank=True)
-        blocks_end = _after_last_blank_line(text, pos, end)
+        blocks_end = _after_last_blank_line(text, pos, end) if self._fast_paths else pos
         if blocks_end > pos:
             self._decode_blocks(text, pos, blocks_end, out)
         if blocks_end < end:
