@@ -52,7 +52,11 @@ class StdoutSink(Sink):
         self.rows_written += len(rows)
 
     async def flush(self) -> bool:
-        await asyncio.to_thread(self.out.flush)
+        try:
+            await asyncio.to_thread(self.out.flush)
+        except (OSError, ValueError):
+            self.failed = True  # the reader went away: what was buffered is lost
+            raise
         return True
 
     async def close(self) -> None:
