@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from laminar.runtime.commit import DEFAULT_TICK_S, Committer, run_pipeline
 from laminar.runtime.state import StateStore
@@ -108,8 +109,25 @@ async def run_all(
     try:
         await asyncio.gather(*tasks)
     finally:
+        # Stop the others once (a failure elsewhere) — never cancel again a pipeline that
+        # is already shutting down (SIGTERM cancelled them all through gather): a second
+        # cancel would cut its flush and commit short.
         for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+            if not task.done() and not task.cancelling():
+                task.cancel()
+        await _wait_all(tasks)
         for query in queries:
             query.close()
+
+
+async def _wait_all(tasks: Sequence[asyncio.Task[Any]]) -> None:
+    """Wait until every task has finished, even if this waiter is cancelled meanwhile."""
+    pending = asyncio.gather(*tasks, return_exceptions=True)
+    cancelled = False
+    while not pending.done():
+        try:
+            await asyncio.shield(pending)
+        except asyncio.CancelledError:
+            cancelled = True  # the shutdowns in progress keep their own deadline
+    if cancelled:
+        raise asyncio.CancelledError
