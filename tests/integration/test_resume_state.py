@@ -203,6 +203,24 @@ async def test_limit_commits_only_the_rows_it_delivered(tmp_path: Path) -> None:
             await run_pipeline_once(state, sql.replace("{url}", server.url))
             checkpoint = state.checkpoint("src->out")
     assert delivered_ids(out) == ["1", "2", "3"]
-    # the batch that LIMIT cut short (all ten events here) is not committed: a restart
-    # replays it rather than skipping events 4..10
-    assert checkpoint is None
+    # exactly the events behind the delivered rows are committed: not 10 (events 4..10
+    # were never delivered), and the next run starts at 4 without repeating anything
+    assert checkpoint is not None and checkpoint.last_event_id == "3"
+
+
+async def test_limit_with_a_filter_commits_the_event_behind_its_last_row(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    sql = pipeline_sql("{url}", out).replace(
+        "INSERT INTO out SELECT event_id, n FROM src;",
+        "INSERT INTO out SELECT event_id, n FROM src WHERE n % 2 = 0 LIMIT 2;",
+    )
+    async with SSEServer(Stream(raw(numbered(1, 10)))) as server:
+        with StateStore.open(tmp_path / "state") as state:
+            await run_pipeline_once(state, sql.replace("{url}", server.url))
+            checkpoint = state.checkpoint("src->out")
+        server.add(Stream(raw(numbered(5, 6))))
+        with StateStore.open(tmp_path / "state") as state:  # the same LIMIT query, run again
+            await run_pipeline_once(state, sql.replace("{url}", server.url))
+    assert checkpoint is not None and checkpoint.last_event_id == "4"
+    assert server.requests[2].last_event_id == "4"
+    assert delivered_ids(out) == ["2", "4", "6", "8"]  # the second run goes on, no repeat

@@ -109,10 +109,15 @@ class ContinuousQuery:
                         monitor.committed(batch)
                     continue
                 if remaining is not None and produced >= remaining:
-                    # LIMIT ends in this batch (DuckDB may have cut it already): its later
-                    # events were not delivered, so the position stays where it was and a
-                    # restart replays the batch instead of skipping them.
+                    # LIMIT ends in this batch (DuckDB may have cut it already): commit up to
+                    # the event behind the last delivered row when that can be known, else
+                    # keep the position (a restart replays the batch rather than skip it).
                     result, produced = head(result, remaining), remaining
+                    last = await asyncio.to_thread(
+                        self._last_delivered_id, execute, size, batch, remaining
+                    )
+                    if last is not None:
+                        self.position = last
                 else:
                     self.position, self.dedup_mark = batch.last_event_id, batch.dedup_mark
                 stats.rows_out += produced
@@ -136,6 +141,31 @@ class ContinuousQuery:
             if monitor is not None:
                 monitor.stop()
             self.close()
+
+    def _last_delivered_id(
+        self,
+        execute: Callable[[list[pa.Table]], T],
+        size: Callable[[T], int],
+        batch: RowBatch,
+        wanted: int,
+    ) -> str | None:
+        """The id of the event behind the ``wanted``-th output row of ``batch``, or None.
+
+        The shortest prefix of the batch that yields ``wanted`` rows, found by binary
+        search (a filter/projection's output over a prefix is a prefix of its output).
+        """
+        ids = batch.row_ids
+        if ids is None or len(batch.partitions) != 1:
+            return None
+        rows = batch.partitions[0]
+        low, high = 1, rows.num_rows
+        while low < high:
+            middle = (low + high) // 2
+            if size(execute([rows.slice(0, middle)])) >= wanted:
+                high = middle
+            else:
+                low = middle + 1
+        return ids[low - 1]
 
     async def _execute(self, execute: Callable[[list[pa.Table]], T], batch: RowBatch) -> T:
         stats = self.stats
