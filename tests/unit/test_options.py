@@ -397,3 +397,11 @@ def test_public_names_of_the_package_exist() -> None:
 
     for name in package.__all__:
         assert hasattr(package, name), name
+
+
+def test_url_credentials_and_an_authorization_header_do_not_mix() -> None:
+    with pytest.raises(ConfigError, match="keep one of them") as info:
+        ConnectionOptions({"endpoint": "http://u:p@h/s", "token": "t"})
+    assert info.value.option == "endpoint"
+    assert "p@h" not in str(info.value)
+    ConnectionOptions({"endpoint": "http://u:p@h/s"})  # alone, fine

@@ -493,6 +493,16 @@ class ConnectionOptions:
             raise ConfigError(
                 "options token and token_file are both set: keep one of them", option="token"
             )
+        has_userinfo = _URL_USERINFO.match(self.endpoint) is not None
+        sends_authorization = self.auth_type == "bearer" or any(
+            name.lower() == "authorization" for name in self.headers
+        )
+        if has_userinfo and sends_authorization:
+            raise ConfigError(
+                "option endpoint carries credentials (user:password@) and an Authorization "
+                "header is sent too (a bearer token or headers): keep one of them",
+                option="endpoint",
+            )
         if self.auth_type == "bearer" and self.token is None and self.token_file is None:
             raise ConfigError(
                 "auth_type is 'bearer' but no token is set: set token (e.g. '${SSE_TOKEN}') "
