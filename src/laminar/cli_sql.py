@@ -268,8 +268,13 @@ def cmd_sql(args: argparse.Namespace) -> int:
     pretty = _pretty(args.format)
     if args.connect:
         return _sql_remote(args, pretty)
+    import logging
+
+    from laminar.observability.progress import TerminalLogHandler
     from laminar.sql.engine import Engine
 
+    # Reconnection warnings and the like, as `laminar run` shows them: never a silent wait.
+    logging.getLogger("laminar").addHandler(TerminalLogHandler(sys.stderr))
     engine = Engine()
     if args.file:
         _run_text(engine, _read(args.file), pretty)

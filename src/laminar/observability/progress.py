@@ -118,6 +118,8 @@ class TerminalLogHandler(logging.Handler):
         self.progress = progress
 
     def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.ERROR and record.name == "laminar.connectors.sse":
+            return  # the client raises it too: the command prints it once, as its error
         try:
             text = f"laminar: {record.levelname} {record.getMessage()}\n"
         except Exception:
