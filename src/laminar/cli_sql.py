@@ -118,7 +118,7 @@ def _monitoring_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--metrics-port",
         metavar="PORT",
-        type=int,
+        type=_port,
         nargs="?",
         const=DEFAULT_PORT,
         default=None,
@@ -137,6 +137,16 @@ def _monitoring_arguments(p: argparse.ArgumentParser) -> None:
         default="auto",
         help="a live status line on stderr (default: when stderr is a terminal)",
     )
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: use 0 (any free port) to 65535")
+    return port
 
 
 async def _monitored(
