@@ -174,8 +174,19 @@ def test_aggregates_and_stream_joins_are_refused_with_a_reason() -> None:
     engine = Engine(env={})
     engine.execute(TABLE.format(url="http://a/b"))
     engine.execute("CREATE TABLE other (symbol TEXT) WITH (endpoint = 'http://a/c')")
-    with pytest.raises(SQLError, match=r"aggregates over the stream 'stock_stream'.*windows"):
+    with pytest.raises(SQLError, match=r"aggregates over the stream.*windows"):
         engine.execute("SELECT symbol, count(*) FROM stock_stream GROUP BY symbol")
+    batch_dependent = {
+        "SELECT DISTINCT symbol FROM stock_stream LIMIT 6": "DISTINCT",
+        "SELECT * FROM stock_stream ORDER BY price DESC LIMIT 3": "ORDER BY",
+        "SELECT * FROM stock_stream LIMIT 2 OFFSET 3": "OFFSET",
+        "SELECT a.symbol FROM stock_stream a JOIN stock_stream b USING (symbol)": "more than once",
+        "SELECT * FROM stock_stream UNION ALL SELECT * FROM stock_stream": "more than once",
+        "SELECT symbol, row_number() OVER () FROM stock_stream": "window function",
+    }
+    for sql, reason in batch_dependent.items():
+        with pytest.raises(SQLError, match=reason):
+            engine.execute(sql)
     with pytest.raises(SQLError, match="reads 2 streams"):
         engine.execute("SELECT * FROM stock_stream JOIN other USING (symbol)")
     with pytest.raises(SQLError, match="line 1, column 1"):

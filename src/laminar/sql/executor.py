@@ -13,6 +13,7 @@ ISO-8601 text and JSON columns embedded as JSON values.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -26,14 +27,25 @@ from laminar.formats.columns import TYPE_METADATA_KEY
 
 BATCH_RELATION = "__laminar_batch"
 # Operators that need all of a stream's rows at once: not per-batch semantics.
-_BLOCKING_OPERATORS = (
-    "HASH_GROUP_BY",
-    "PERFECT_HASH_GROUP_BY",
-    "UNGROUPED_AGGREGATE",
-    "SIMPLE_AGGREGATE",
-    "WINDOW",
-    "STREAMING_WINDOW",
-)
+# Plan operators whose result depends on how the stream is cut into micro-batches:
+# refused, each with the reason users need (windows are the next capability).
+_NEED_WINDOWS = "which needs windows (TUMBLE/HOP are planned, not available yet)"
+_BATCH_DEPENDENT = {
+    "Hash Group By": f"aggregates over the stream, {_NEED_WINDOWS}",
+    "Perfect Hash Group By": f"aggregates over the stream, {_NEED_WINDOWS}",
+    "Ungrouped Aggregate": f"aggregates over the stream, {_NEED_WINDOWS}",
+    "Simple Aggregate": f"aggregates over the stream, {_NEED_WINDOWS}",
+    "Window": f"uses a window function over the stream, {_NEED_WINDOWS}",
+    "Streaming Window": f"uses a window function over the stream, {_NEED_WINDOWS}",
+    "Distinct": f"removes duplicates across the stream (DISTINCT), {_NEED_WINDOWS}; "
+    "use deduplicate_by on the table",
+    "Limited Distinct": f"removes duplicates across the stream (DISTINCT), {_NEED_WINDOWS}; "
+    "use deduplicate_by on the table",
+    "Order By": "sorts the stream (ORDER BY), which never ends; rows come in arrival order",
+    "Top N": "sorts the stream (ORDER BY … LIMIT), which never ends; rows come in arrival order",
+}
+_PLAN_TITLE = re.compile(r"─ ([A-Za-z][A-Za-z ]+?) ─")
+_OFFSET = re.compile(r"'(?:[^']|'')*'|\b(OFFSET)\b", re.IGNORECASE)
 _ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
@@ -84,15 +96,7 @@ class BatchQuery:
             plan = con.sql(f"EXPLAIN {query_sql}").fetchall()
         except duckdb.Error as exc:
             raise SQLError(f"{statement}: {_duckdb_message(exc)}") from exc
-        plan_text = " ".join(str(row[1]) for row in plan).upper().replace(" ", "_")
-        blocking = [op for op in _BLOCKING_OPERATORS if op in plan_text]
-        if blocking:
-            raise SQLError(
-                f"{statement}: this query aggregates over the stream '{table}' "
-                f"({blocking[0].lower()}), which needs windows (TUMBLE/HOP are planned, not "
-                "available yet). Filter and project streams; aggregate system tables, or "
-                "consume the rows and aggregate downstream."
-            )
+        _check_streamable(" ".join(str(row[1]) for row in plan), query_sql, table, statement)
         self._json_sql = self._json_query()
         self._json_columns = {
             c for c, t in zip(self.columns, self.types, strict=True) if t == "JSON"
@@ -168,6 +172,28 @@ class BatchQuery:
         for con, lock in zip(self._connections, self._locks, strict=True):
             with lock:
                 con.close()
+
+
+def _check_streamable(plan: str, sql: str, table: str, statement: str) -> None:
+    """Refuse a query whose rows would depend on how the stream is cut into batches."""
+    titles = _PLAN_TITLE.findall(plan)
+    for title in titles:
+        reason = _BATCH_DEPENDENT.get(title)
+        if reason is not None:
+            raise SQLError(
+                f"{statement}: this query {reason}. Filter and project streams; aggregate "
+                "system tables, or consume the rows and aggregate downstream."
+            )
+    if sum(1 for title in titles if title.endswith("Scan")) > 1:
+        raise SQLError(
+            f"{statement}: this query reads the stream '{table}' more than once (a join, "
+            "UNION or subquery over it), which needs windows (not available yet); read it once"
+        )
+    if any(match.group(1) for match in _OFFSET.finditer(sql)):
+        raise SQLError(
+            f"{statement}: OFFSET has no meaning over a stream (it would skip rows of each "
+            "batch); filter with WHERE instead"
+        )
 
 
 def _duckdb_message(exc: BaseException) -> str:
