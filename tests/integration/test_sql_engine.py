@@ -468,3 +468,14 @@ def test_names_differing_only_in_case_are_refused() -> None:
     engine.execute("""CREATE TABLE "Events" (a TEXT) WITH (endpoint = 'http://a/b')""")
     with pytest.raises(CatalogError, match="only in case"):
         engine.execute('CREATE VIEW events AS SELECT * FROM "Events"')
+
+
+async def test_json_output_is_valid_json_even_for_nan_and_infinity() -> None:
+    async with SSEServer(Stream(event('{"price": 4}', id="1"))) as server:
+        engine = Engine(env={})
+        engine.execute(TABLE.format(url=server.url))
+        [query] = engine.execute(
+            "SELECT price / 0 AS inf, sqrt(-price) AS nan, price FROM stock_stream LIMIT 1"
+        )
+        lines = [line async for batch in query.json_batches() for line in batch]
+    assert [json.loads(line) for line in lines] == [{"inf": None, "nan": None, "price": 4.0}]

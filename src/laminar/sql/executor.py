@@ -114,11 +114,13 @@ class BatchQuery:
         return con
 
     def _json_query(self) -> str:
-        replaced = [
-            f"strftime({quote(c)}, '{_ISO_FORMAT}') AS {quote(c)}"
-            for c, t in zip(self.columns, self.types, strict=True)
-            if t.startswith("TIMESTAMP")
-        ]
+        replaced = []
+        for column, kind in zip(self.columns, self.types, strict=True):
+            name = quote(column)
+            if kind.startswith("TIMESTAMP"):
+                replaced.append(f"strftime({name}, '{_ISO_FORMAT}') AS {name}")
+            elif kind in ("DOUBLE", "FLOAT", "REAL"):  # JSON has no NaN or Infinity: null
+                replaced.append(f"CASE WHEN isfinite({name}) THEN {name} END AS {name}")
         inner = f"SELECT * REPLACE ({', '.join(replaced)}) FROM ({self.query_sql})" if replaced \
             else f"SELECT * FROM ({self.query_sql})"
         return f"SELECT to_json(__row)::VARCHAR FROM ({inner}) AS __row"
