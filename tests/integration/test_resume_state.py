@@ -224,3 +224,10 @@ async def test_limit_with_a_filter_commits_the_event_behind_its_last_row(tmp_pat
     assert checkpoint is not None and checkpoint.last_event_id == "4"
     assert server.requests[2].last_event_id == "4"
     assert delivered_ids(out) == ["2", "4", "6", "8"]  # the second run goes on, no repeat
+
+
+def test_state_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    with StateStore.open(tmp_path / "state") as state:
+        state.record("CONNECTION", "c", "CREATE CONNECTION c FROM sse_source WITH (token = 'x')")
+    assert (tmp_path / "state").stat().st_mode & 0o077 == 0
+    assert (tmp_path / "state" / "state.db").stat().st_mode & 0o077 == 0

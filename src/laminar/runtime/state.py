@@ -86,8 +86,11 @@ class StateStore:
     def open(cls, directory: str | os.PathLike[str]) -> StateStore:
         path = Path(directory)
         try:
-            path.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+            # Owner-only: the catalog holds statements, and a literal token is part of one.
+            path.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(path / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+            # SQLite gives its -wal and -shm files the mode of the database file.
+            os.close(os.open(path / DB_NAME, os.O_RDWR | os.O_CREAT, 0o600))
         except OSError as exc:
             raise StateError(
                 f"state directory {path}: cannot use it ({exc.strerror}); pass a writable "

@@ -200,5 +200,7 @@ def _check_streamable(plan: str, sql: str, table: str, statement: str) -> None:
 
 def _duckdb_message(exc: BaseException) -> str:
     text = str(exc).strip()
+    # The "LINE 1: …" excerpt shows Laminar's wrapper SQL, not the user's: drop it.
+    text = text.split("\n\nLINE ")[0].split("\nLINE ")[0].strip()
     # DuckDB names our internal relation in some messages; speak of the batch instead.
     return text.replace(BATCH_RELATION, "the stream batch")

@@ -712,6 +712,8 @@ def _auth_hint(opts: ConnectionOptions) -> str:
             f"Check auth_type ('api_key'), api_key and api_key_header: the key is sent "
             f"in the header {opts.api_key_header!r}."
         )
+    if any(name.lower() == "authorization" for name in opts.headers):
+        return "Check the Authorization header given in headers: the server refused it."
     return (
         "No credentials were sent (auth_type = 'none'): set auth_type = 'bearer' with "
         "token, or auth_type = 'api_key' with api_key (and api_key_header)."
