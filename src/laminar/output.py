@@ -68,16 +68,17 @@ class LiveTable:
 
     def write_rows(self, rows: Sequence[Sequence[Any]]) -> None:
         lines = []
+        table = [[_cell(v) for v in row] for row in rows]
         if not self._header_done:
             self._header_done = True
+            # The first rows size the columns; wider later values shift theirs only.
+            for cells in table:
+                self.widths = [max(w, len(c)) for w, c in zip(self.widths, cells, strict=True)]
             if self.title:
                 lines.append(f"── {self.title} ──")
             lines.append(self._line(self.columns))
             lines.append("─┼─".join("─" * w for w in self.widths))
-        for row in rows:
-            cells = [_cell(v) for v in row]
-            self.widths = [max(w, len(c)) for w, c in zip(self.widths, cells, strict=True)]
-            lines.append(self._line(cells))
+        lines.extend(self._line(cells) for cells in table)
         self.out.write("\n".join(lines) + "\n")
         self.out.flush()
 
