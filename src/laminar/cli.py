@@ -485,8 +485,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``laminar`` console script; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+    except KeyboardInterrupt:  # Ctrl-C while starting up
+        return EXIT_INTERRUPTED
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
