@@ -154,8 +154,8 @@ class ContinuousQuery:
         The shortest prefix of the batch that yields ``wanted`` rows, found by binary
         search (a filter/projection's output over a prefix is a prefix of its output).
         """
-        ids = batch.row_ids
-        if ids is None or len(batch.partitions) != 1:
+        events = batch.row_events
+        if events is None or len(batch.partitions) != 1:
             return None
         rows = batch.partitions[0]
         low, high = 1, rows.num_rows
@@ -165,7 +165,7 @@ class ContinuousQuery:
                 high = middle
             else:
                 low = middle + 1
-        return ids[low - 1]
+        return events[low - 1].id
 
     async def _execute(self, execute: Callable[[list[pa.Table]], T], batch: RowBatch) -> T:
         stats = self.stats

@@ -58,9 +58,9 @@ class RowBatch:
     arrival_ms: list[int] = field(default_factory=list)  # of each of those events (epoch ms)
     arrival_runs: list[tuple[int, int]] = field(default_factory=list)  # (ms, events) per read
     dedup_mark: int = 0  # the de-duplication state as of this batch (for its checkpoint)
-    # The event id behind each row, when rows map one to one onto events (one partition,
+    # The event behind each row, when rows map one to one onto events (one partition,
     # nothing dropped or de-duplicated): lets a LIMIT commit exactly what it delivered.
-    row_ids: list[str] | None = None
+    row_events: list[SSEEvent] | None = None
 
     @property
     def num_rows(self) -> int:
@@ -184,7 +184,7 @@ class SSETableSource:
             self._dedup.mark if self._dedup is not None else 0,
         )
         if self._dedup is None and len(partitions) == 1 and partitions[0].num_rows == len(events):
-            result.row_ids = [e.id for e in events]  # row i came from event i
+            result.row_events = events  # row i came from event i
         stats.rows_in += result.num_rows
         return result
 
