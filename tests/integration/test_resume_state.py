@@ -21,7 +21,14 @@ from laminar.sql.engine import Engine
 from laminar.sql.pipelines import run_all
 
 
-def pipeline_sql(url: str, out: Path, *, extra: str = "", persist: bool = True) -> str:
+def pipeline_sql(
+    url: str,
+    out: Path,
+    *,
+    extra: str = "",
+    persist: bool = True,
+    query: str = "SELECT event_id, n FROM src",
+) -> str:
     return f"""
     CREATE TABLE src (n INTEGER, event_id TEXT) WITH (
         endpoint = '{url}', format = 'json', capture_event_id = true,
@@ -29,7 +36,7 @@ def pipeline_sql(url: str, out: Path, *, extra: str = "", persist: bool = True) 
         buffer_timeout_ms = 5 {extra});
     CREATE TABLE out (event_id TEXT, n INTEGER) WITH (
         connector = 'filesystem', path = '{out}', rollover_interval_ms = 50);
-    INSERT INTO out SELECT event_id, n FROM src;
+    INSERT INTO out {query};
     """
 
 
@@ -194,13 +201,10 @@ async def test_a_committed_id_is_sent_back_literally_never_expanded(tmp_path: Pa
 
 async def test_limit_commits_only_the_rows_it_delivered(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    sql = pipeline_sql("{url}", out).replace(
-        "INSERT INTO out SELECT event_id, n FROM src;",
-        "INSERT INTO out SELECT event_id, n FROM src LIMIT 3;",
-    )
     async with SSEServer(Stream(raw(numbered(1, 10)))) as server:
+        sql = pipeline_sql(server.url, out, query="SELECT event_id, n FROM src LIMIT 3")
         with StateStore.open(tmp_path / "state") as state:
-            await run_pipeline_once(state, sql.replace("{url}", server.url))
+            await run_pipeline_once(state, sql)
             checkpoint = state.checkpoint("src->out")
     assert delivered_ids(out) == ["1", "2", "3"]
     # exactly the events behind the delivered rows are committed: not 10 (events 4..10
@@ -210,17 +214,15 @@ async def test_limit_commits_only_the_rows_it_delivered(tmp_path: Path) -> None:
 
 async def test_limit_with_a_filter_commits_the_event_behind_its_last_row(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    sql = pipeline_sql("{url}", out).replace(
-        "INSERT INTO out SELECT event_id, n FROM src;",
-        "INSERT INTO out SELECT event_id, n FROM src WHERE n % 2 = 0 LIMIT 2;",
-    )
+    query = "SELECT event_id, n FROM src WHERE n % 2 = 0 LIMIT 2"
     async with SSEServer(Stream(raw(numbered(1, 10)))) as server:
+        sql = pipeline_sql(server.url, out, query=query)
         with StateStore.open(tmp_path / "state") as state:
-            await run_pipeline_once(state, sql.replace("{url}", server.url))
+            await run_pipeline_once(state, sql)
             checkpoint = state.checkpoint("src->out")
         server.add(Stream(raw(numbered(5, 6))))
         with StateStore.open(tmp_path / "state") as state:  # the same LIMIT query, run again
-            await run_pipeline_once(state, sql.replace("{url}", server.url))
+            await run_pipeline_once(state, sql)
     assert checkpoint is not None and checkpoint.last_event_id == "4"
     assert server.requests[2].last_event_id == "4"
     assert delivered_ids(out) == ["2", "4", "6", "8"]  # the second run goes on, no repeat

@@ -24,6 +24,18 @@ async def collect(result: Any) -> list[dict[str, Any]]:
     return rows
 
 
+async def stream_rows(
+    stream: Stream, table: str, query: str
+) -> tuple[list[dict[str, Any]], ContinuousQuery]:
+    """Serve ``stream``, create ``table`` (``{url}`` is its endpoint), run ``query`` to its end."""
+    async with SSEServer(stream) as server:
+        engine = Engine(env={})
+        engine.execute(table.replace("{url}", server.url))
+        [running] = engine.execute(query)
+        rows = await asyncio.wait_for(collect(running), 10)
+    return rows, running
+
+
 def ticks(*prices: float, start: int = 1, name: str = "tick") -> list:
     return [
         event(json.dumps({"symbol": f"S{i}", "price": p}), event=name, id=str(start + i))
@@ -267,14 +279,12 @@ async def test_continue_on_error_false_stops_naming_table_and_event() -> None:
 async def test_bad_payloads_dropped_and_counted_by_default() -> None:
     stream = Stream(event('{"price": 1}', id="1"), event("{oops", id="2"),
                     event('{"price": "abc"}', id="3"), event('{"price": 4}', id="4"))
-    async with SSEServer(stream) as server:
-        engine = Engine(env={})
-        engine.execute(
-            f"CREATE TABLE p (price DOUBLE) WITH (endpoint = '{server.url}', "
-            "reconnect_interval_ms = 1)"
-        )
-        [query] = engine.execute("SELECT * FROM p")
-        rows = await asyncio.wait_for(collect(query), 10)
+    rows, query = await stream_rows(
+        stream,
+        "CREATE TABLE p (price DOUBLE) WITH (endpoint = '{url}', "
+        "reconnect_interval_ms = 1)",
+        "SELECT * FROM p",
+    )
     assert [r["price"] for r in rows] == [1, 4]
     assert query.stats.parse_errors == 2 and query.stats.events_dropped == 2
 
@@ -286,15 +296,13 @@ async def test_event_type_filter_and_dedup_by_column() -> None:
         event('{"k": "a"}', event="keep", id="3"),
         event('{"k": "c"}', event="keep", id="4"),
     )
-    async with SSEServer(stream) as server:
-        engine = Engine(env={})
-        engine.execute(
-            f"CREATE TABLE t (k TEXT) WITH (endpoint = '{server.url}', "
-            "event_type_filter = '[\"keep\"]', deduplicate_by = 'k', dedup_window_ms = 60000, "
-            "reconnect_interval_ms = 1)"
-        )
-        [query] = engine.execute("SELECT k FROM t")
-        rows = await asyncio.wait_for(collect(query), 10)
+    rows, query = await stream_rows(
+        stream,
+        "CREATE TABLE t (k TEXT) WITH (endpoint = '{url}', "
+        "event_type_filter = '[\"keep\"]', deduplicate_by = 'k', dedup_window_ms = 60000, "
+        "reconnect_interval_ms = 1)",
+        "SELECT k FROM t",
+    )
     assert [r["k"] for r in rows] == ["a", "c"]
     assert query.stats.events_filtered == 1 and query.stats.events_deduplicated == 1
 
@@ -304,14 +312,12 @@ async def test_parallel_partitions_keep_order_per_key() -> None:
     stream = Stream(*[
         event(json.dumps({"n": i}), event=names[i % 3], id=str(i)) for i in range(60)
     ])
-    async with SSEServer(stream) as server:
-        engine = Engine(env={})
-        engine.execute(
-            f"CREATE TABLE t (n INTEGER, event_type TEXT) WITH (endpoint = '{server.url}', "
-            "parallelism = 3, partition_by = 'event_type', reconnect_interval_ms = 1)"
-        )
-        [query] = engine.execute("SELECT n, event_type FROM t")
-        rows = await asyncio.wait_for(collect(query), 10)
+    rows, query = await stream_rows(
+        stream,
+        "CREATE TABLE t (n INTEGER, event_type TEXT) WITH (endpoint = '{url}', "
+        "parallelism = 3, partition_by = 'event_type', reconnect_interval_ms = 1)",
+        "SELECT n, event_type FROM t",
+    )
     assert sorted(r["n"] for r in rows) == list(range(60))
     for name in names:
         per_key = [r["n"] for r in rows if r["event_type"] == name]
@@ -441,14 +447,12 @@ async def test_dedup_by_column_also_applies_with_sse_partitions() -> None:
         event(json.dumps({"order_id": "o-1"}), event=kind, id=str(i))
         for i, kind in enumerate(["post", "like", "comment"])
     ])
-    async with SSEServer(stream) as server:
-        engine = Engine(env={})
-        engine.execute(
-            f"CREATE TABLE t (order_id TEXT) WITH (endpoint = '{server.url}', parallelism = 2, "
-            "partition_by = 'event_type', deduplicate_by = 'order_id', reconnect_interval_ms = 1)"
-        )
-        [query] = engine.execute("SELECT order_id FROM t")
-        rows = await asyncio.wait_for(collect(query), 10)
+    rows, query = await stream_rows(
+        stream,
+        "CREATE TABLE t (order_id TEXT) WITH (endpoint = '{url}', parallelism = 2, "
+        "partition_by = 'event_type', deduplicate_by = 'order_id', reconnect_interval_ms = 1)",
+        "SELECT order_id FROM t",
+    )
     assert rows == [{"order_id": "o-1"}]
     assert query.stats.events_deduplicated == 2
 
