@@ -25,12 +25,9 @@ class PipelineStats:
     id_gaps: int = 0  # reconnections after which integer ids skipped ahead
     parse_errors: int = 0  # payloads that failed to parse or convert
     events_dropped: int = 0  # bad payloads dropped (not captured as error rows)
-    rows_in: int = 0  # rows handed to the query
     rows_out: int = 0  # rows the query produced
     batches: int = 0
-    last_batch_events: int = 0
     last_batch_ms: float = 0.0  # processing time of the last batch
-    processing_ms_total: float = 0.0
     last_event_id: str = ""
     last_event_at: float | None = None
     partitions: list[int] = field(default_factory=list)  # rows per partition so far

@@ -173,9 +173,7 @@ class ContinuousQuery:
         result = await asyncio.to_thread(execute, batch.partitions)
         elapsed = (time.perf_counter() - started) * 1000
         stats.batches += 1
-        stats.last_batch_events = batch.events
         stats.last_batch_ms = elapsed
-        stats.processing_ms_total += elapsed
         stats.last_event_at = time.time()
         return result
 

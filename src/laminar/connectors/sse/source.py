@@ -185,7 +185,6 @@ class SSETableSource:
         )
         if self._dedup is None and len(partitions) == 1 and partitions[0].num_rows == len(events):
             result.row_events = events  # row i came from event i
-        stats.rows_in += result.num_rows
         return result
 
     def _check_replays(self, events: list[SSEEvent]) -> None:
