@@ -182,14 +182,11 @@ def test_inline_options_override_the_named_connection() -> None:
     assert table.connection.timeout_ms == 5000
 
 
-def test_aggregates_and_stream_joins_are_refused_with_a_reason() -> None:
+def test_batch_dependent_queries_and_stream_joins_are_refused_with_a_reason() -> None:
     engine = Engine(env={})
     engine.execute(TABLE.format(url="http://a/b"))
     engine.execute("CREATE TABLE other (symbol TEXT) WITH (endpoint = 'http://a/c')")
-    with pytest.raises(SQLError, match=r"aggregates over the stream.*windows"):
-        engine.execute("SELECT symbol, count(*) FROM stock_stream GROUP BY symbol")
     batch_dependent = {
-        "SELECT DISTINCT symbol FROM stock_stream LIMIT 6": "DISTINCT",
         "SELECT * FROM stock_stream ORDER BY price DESC LIMIT 3": "ORDER BY",
         "SELECT * FROM stock_stream LIMIT 2 OFFSET 3": "OFFSET",
         "SELECT a.symbol FROM stock_stream a JOIN stock_stream b USING (symbol)": "more than once",

@@ -26,6 +26,8 @@ class PipelineStats:
     parse_errors: int = 0  # payloads that failed to parse or convert
     events_dropped: int = 0  # bad payloads dropped (not captured as error rows)
     rows_out: int = 0  # rows the query produced
+    events_late: int = 0  # rows dropped by windows: event time before the watermark
+    watermark: int | None = None  # of the query's windows, µs since the epoch
     batches: int = 0
     last_batch_ms: float = 0.0  # processing time of the last batch
     last_event_id: str = ""

@@ -9,6 +9,7 @@ so the socket keeps being read while a batch is processed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 from collections.abc import AsyncIterator, Callable
@@ -20,9 +21,13 @@ from laminar.connectors.sse.source import RowBatch, SSETableSource
 from laminar.errors import LaminarError
 from laminar.runtime.stats import PipelineStats
 from laminar.sql.executor import BatchQuery
+from laminar.sql.planner import StagedQuery
 
 T = TypeVar("T")
 _ids = itertools.count(1)
+# How often a query with windows looks at the clock while no batch arrives (idle
+# streams and processing-time windows close on time).
+TICK_S = 0.2
 
 
 class ContinuousQuery:
@@ -32,7 +37,7 @@ class ContinuousQuery:
         self,
         sql: str,
         source: SSETableSource,
-        query: BatchQuery,
+        query: BatchQuery | StagedQuery,
         *,
         limit: int | None = None,
         on_close: Callable[[ContinuousQuery], None] | None = None,
@@ -52,6 +57,12 @@ class ContinuousQuery:
         self.dedup_mark = 0  # the de-duplication state as of that batch
         self.sink: Any = None  # the sink table's definition for INSERT INTO; None: stdout
         self.monitor: Any = None  # laminar.observability QueryMonitor, set by the engine
+        self.tick_s = TICK_S
+
+    @property
+    def staged(self) -> StagedQuery | None:
+        """The operators' chain when the query aggregates (windows, GROUP BY), else None."""
+        return self.query if isinstance(self.query, StagedQuery) else None
 
     @property
     def table(self) -> str:
@@ -91,12 +102,28 @@ class ContinuousQuery:
         if remaining == 0:
             stats.state = "finished"
             return
+        staged = self.staged
         batches = self.source.batches()
+        stream = _with_ticks(batches, self.tick_s) if staged is not None else batches
         monitor = self.monitor
         if monitor is not None:
             monitor.start()
         try:
-            async for batch in batches:
+            async for batch in stream:
+                if batch is None:  # a tick: time moved while no batch came
+                    assert staged is not None
+                    result = await self._execute_staged(staged.tick, execute != self.query.run)
+                    if size(result) or yield_empty:
+                        produced = size(result)
+                        if remaining is not None and produced >= remaining:
+                            result, produced = head(result, remaining), remaining
+                        stats.rows_out += produced
+                        yield result
+                        if remaining is not None:
+                            remaining -= produced
+                            if remaining <= 0:
+                                break
+                    continue
                 result = await self._execute(execute, batch)
                 if monitor is not None:
                     monitor.processed(batch, stats.last_batch_ms)
@@ -113,9 +140,11 @@ class ContinuousQuery:
                     # the event behind the last delivered row when that can be known, else
                     # keep the position (a restart replays the batch rather than skip it).
                     result, produced = head(result, remaining), remaining
-                    last = await asyncio.to_thread(
-                        self._last_delivered_id, execute, size, batch, remaining
-                    )
+                    last = None
+                    if staged is None:
+                        last = await asyncio.to_thread(
+                            self._last_delivered_id, execute, size, batch, remaining
+                        )
                     if last is not None:
                         self.position = last
                 else:
@@ -128,6 +157,17 @@ class ContinuousQuery:
                     remaining -= produced
                     if remaining <= 0:
                         break
+            else:
+                if staged is not None:  # the source ended for good: close every window
+                    result = await self._execute_staged(
+                        staged.finish, execute != self.query.run
+                    )
+                    produced = size(result)
+                    if remaining is not None and produced > remaining:
+                        result, produced = head(result, remaining), remaining
+                    if produced or yield_empty:
+                        stats.rows_out += produced
+                        yield result
             stats.state = "finished"
         except LaminarError as exc:
             stats.state = "failed"
@@ -137,10 +177,24 @@ class ContinuousQuery:
             stats.state = "stopped"
             raise
         finally:
+            if stream is not batches:
+                await stream.aclose()  # type: ignore[attr-defined]
             await batches.aclose()  # type: ignore[attr-defined]
             if monitor is not None:
                 monitor.stop()
             self.close()
+
+    async def _execute_staged(self, step: Callable[[], pa.Table], as_json: bool) -> Any:
+        staged = self.staged
+        assert staged is not None
+        table = await asyncio.to_thread(step)
+        self._note_state(staged)
+        return staged.to_json(table) if as_json else table
+
+    def _note_state(self, staged: StagedQuery) -> None:
+        stats = self.stats
+        stats.events_late = staged.late
+        stats.watermark = staged.watermark
 
     def _last_delivered_id(
         self,
@@ -171,6 +225,8 @@ class ContinuousQuery:
         stats = self.stats
         started = time.perf_counter()
         result = await asyncio.to_thread(execute, batch.partitions)
+        if self.staged is not None:
+            self._note_state(self.staged)
         elapsed = (time.perf_counter() - started) * 1000
         stats.batches += 1
         stats.last_batch_ms = elapsed
@@ -198,3 +254,32 @@ def _arrow_head(table: pa.Table, n: int) -> pa.Table:
 
 def _list_head(rows: list[str], n: int) -> list[str]:
     return rows[:n]
+
+
+async def _with_ticks(
+    batches: AsyncIterator[RowBatch], tick_s: float
+) -> AsyncIterator[RowBatch | None]:
+    """``batches``, with a None every ``tick_s`` while none arrives.
+
+    The pending ``__anext__`` is kept across ticks (never cancelled mid-read).
+    """
+    pending: asyncio.Future[RowBatch] | None = None
+    try:
+        while True:
+            if pending is None:
+                pending = asyncio.ensure_future(batches.__anext__())
+            done, _ = await asyncio.wait({pending}, timeout=tick_s)
+            if not done:
+                yield None
+                continue
+            future, pending = pending, None
+            try:
+                batch = future.result()
+            except StopAsyncIteration:
+                return
+            yield batch
+    finally:
+        if pending is not None and not pending.done():
+            pending.cancel()
+            with contextlib.suppress(BaseException):
+                await pending

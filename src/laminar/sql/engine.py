@@ -16,6 +16,7 @@ import dataclasses
 import json
 import logging
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,8 +44,9 @@ from laminar.sql.catalog import (
     ViewDef,
 )
 from laminar.sql.continuous import ContinuousQuery
-from laminar.sql.executor import BatchQuery, ViewSQL, quote
+from laminar.sql.executor import BatchQuery, quote
 from laminar.sql.parser import parse_statements
+from laminar.sql.planner import StagedQuery, StreamContext, build
 
 CONNECTORS = ("sse_source", "sse")
 logger = logging.getLogger("laminar.sql")
@@ -85,6 +87,7 @@ class Engine:
         self.system_tables: Callable[[Engine], dict[str, Any]] = _default_system_tables
         self.observability = Observability()  # metrics registry, connector logs, monitors
         self.state = state  # catalog statements and checkpoints persist here when set
+        self.clock: Callable[[], float] = time.time  # windows' processing time (injectable)
         self._restored: set[tuple[str, str]] = set()  # from the store, not redefined since
         if state is not None:
             self._replay_catalog(state)
@@ -251,14 +254,24 @@ class Engine:
         stats = PipelineStats(table.name, table.options.connection)
         observer = self.observability.observer()
         source = SSETableSource(table, stats, observer)
-        batch_query = BatchQuery(
-            query.sql,
-            table.name,
-            source.schema,
-            [ViewSQL(v, self.catalog.views[v].query.sql) for v in views],
+        context = StreamContext(
+            table=table.name,
+            schema=source.schema,
+            views={name: v.query.sql for name, v in self.catalog.views.items()},
             partitions=table.options.parallelism,
-            statement=label,
+            event_time_field=table.options.event_time_field,
+            watermark_delay_ms=table.options.watermark_delay_ms,
+            idle_timeout_ms=table.options.idle_timeout_ms,
+            memory_limit_mb=table.options.state_memory_limit_mb,
+            spill_dir=str(self.state.directory) if self.state is not None else None,
+            clock=self.clock,
         )
+        built = build(query.sql, label, context)
+        batch_query: BatchQuery | StagedQuery
+        if len(built.stages) == 1 and isinstance(built.stages[0], BatchQuery):
+            batch_query = built.stages[0]
+        else:
+            batch_query = StagedQuery(built)
         running = ContinuousQuery(
             query.sql, source, batch_query, limit=query.limit, on_close=self._forget
         )

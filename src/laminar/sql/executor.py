@@ -13,7 +13,6 @@ ISO-8601 text and JSON columns embedded as JSON values.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -26,27 +25,8 @@ from laminar.errors import SQLError
 from laminar.formats.columns import TYPE_METADATA_KEY
 
 BATCH_RELATION = "__laminar_batch"
-# Operators that need all of a stream's rows at once: not per-batch semantics.
-# Plan operators whose result depends on how the stream is cut into micro-batches:
-# refused, each with the reason users need (windows are the next capability).
-_NEED_WINDOWS = "which needs windows (TUMBLE/HOP are planned, not available yet)"
-_BATCH_DEPENDENT = {
-    "Hash Group By": f"aggregates over the stream, {_NEED_WINDOWS}",
-    "Perfect Hash Group By": f"aggregates over the stream, {_NEED_WINDOWS}",
-    "Ungrouped Aggregate": f"aggregates over the stream, {_NEED_WINDOWS}",
-    "Simple Aggregate": f"aggregates over the stream, {_NEED_WINDOWS}",
-    "Window": f"uses a window function over the stream, {_NEED_WINDOWS}",
-    "Streaming Window": f"uses a window function over the stream, {_NEED_WINDOWS}",
-    "Distinct": f"removes duplicates across the stream (DISTINCT), {_NEED_WINDOWS}; "
-    "use deduplicate_by on the table",
-    "Limited Distinct": f"removes duplicates across the stream (DISTINCT), {_NEED_WINDOWS}; "
-    "use deduplicate_by on the table",
-    "Order By": "sorts the stream (ORDER BY), which never ends; rows come in arrival order",
-    "Top N": "sorts the stream (ORDER BY … LIMIT), which never ends; rows come in arrival order",
-}
-_PLAN_TITLE = re.compile(r"─ ([A-Za-z][A-Za-z ]+?) ─")
-_OFFSET = re.compile(r"'(?:[^']|'')*'|\b(OFFSET)\b", re.IGNORECASE)
 _ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+WINDOW_TYPE = 'STRUCT("start" TIMESTAMP, "end" TIMESTAMP)'  # a window column, as DuckDB names it
 
 
 def quote(name: str) -> str:
@@ -93,11 +73,9 @@ class BatchQuery:
             rel = con.sql(query_sql)
             self.columns: list[str] = list(rel.columns)
             self.types: list[str] = [str(t) for t in rel.types]
-            plan = con.sql(f"EXPLAIN {query_sql}").fetchall()
         except duckdb.Error as exc:
             raise SQLError(f"{statement}: {_duckdb_message(exc)}") from exc
-        _check_streamable(" ".join(str(row[1]) for row in plan), query_sql, table, statement)
-        self._json_sql = self._json_query()
+        self._json_sql = json_lines_sql(self.columns, self.types, query_sql)
         self._json_columns = {
             c for c, t in zip(self.columns, self.types, strict=True) if t == "JSON"
         }
@@ -112,18 +90,6 @@ class BatchQuery:
             except duckdb.Error as exc:
                 raise SQLError(f"view {view.name}: {_duckdb_message(exc)}") from exc
         return con
-
-    def _json_query(self) -> str:
-        replaced = []
-        for column, kind in zip(self.columns, self.types, strict=True):
-            name = quote(column)
-            if kind.startswith("TIMESTAMP"):
-                replaced.append(f"strftime({name}, '{_ISO_FORMAT}') AS {name}")
-            elif kind in ("DOUBLE", "FLOAT", "REAL"):  # JSON has no NaN or Infinity: null
-                replaced.append(f"CASE WHEN isfinite({name}) THEN {name} END AS {name}")
-        inner = f"SELECT * REPLACE ({', '.join(replaced)}) FROM ({self.query_sql})" if replaced \
-            else f"SELECT * FROM ({self.query_sql})"
-        return f"SELECT to_json(__row)::VARCHAR FROM ({inner}) AS __row"
 
     # -- per batch -----------------------------------------------------------------
 
@@ -176,26 +142,27 @@ class BatchQuery:
                 con.close()
 
 
-def _check_streamable(plan: str, sql: str, table: str, statement: str) -> None:
-    """Refuse a query whose rows would depend on how the stream is cut into batches."""
-    titles = _PLAN_TITLE.findall(plan)
-    for title in titles:
-        reason = _BATCH_DEPENDENT.get(title)
-        if reason is not None:
-            raise SQLError(
-                f"{statement}: this query {reason}. Filter and project streams; aggregate "
-                "system tables, or consume the rows and aggregate downstream."
+def json_lines_sql(columns: Sequence[str], types: Sequence[str], query_sql: str) -> str:
+    """SQL turning ``query_sql``'s rows into JSON texts made by DuckDB, one per row.
+
+    TIMESTAMPs (the window struct's too) become ISO-8601 UTC text, non-finite
+    floats null (JSON has no NaN).
+    """
+    replaced = []
+    for column, kind in zip(columns, types, strict=True):
+        name = quote(column)
+        if kind.startswith("TIMESTAMP"):
+            replaced.append(f"strftime({name}, '{_ISO_FORMAT}') AS {name}")
+        elif kind in ("DOUBLE", "FLOAT", "REAL"):  # JSON has no NaN or Infinity: null
+            replaced.append(f"CASE WHEN isfinite({name}) THEN {name} END AS {name}")
+        elif kind == WINDOW_TYPE:
+            replaced.append(
+                f"{{'start': strftime({name}.start, '{_ISO_FORMAT}'), "
+                f"'end': strftime({name}.\"end\", '{_ISO_FORMAT}')}} AS {name}"
             )
-    if sum(1 for title in titles if title.endswith("Scan")) > 1:
-        raise SQLError(
-            f"{statement}: this query reads the stream '{table}' more than once (a join, "
-            "UNION or subquery over it), which needs windows (not available yet); read it once"
-        )
-    if any(match.group(1) for match in _OFFSET.finditer(sql)):
-        raise SQLError(
-            f"{statement}: OFFSET has no meaning over a stream (it would skip rows of each "
-            "batch); filter with WHERE instead"
-        )
+    inner = f"SELECT * REPLACE ({', '.join(replaced)}) FROM ({query_sql})" if replaced \
+        else f"SELECT * FROM ({query_sql})"
+    return f"SELECT to_json(__row)::VARCHAR FROM ({inner}) AS __row"
 
 
 def _duckdb_message(exc: BaseException) -> str:

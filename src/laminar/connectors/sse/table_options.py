@@ -36,6 +36,8 @@ DEFAULT_BUFFER_SIZE = 32768
 DEFAULT_BUFFER_TIMEOUT_MS = 100
 DEFAULT_DEDUP_WINDOW_MS = 60_000
 MAX_PARALLELISM = 64
+DEFAULT_IDLE_TIMEOUT_MS = 1000
+DEFAULT_STATE_MEMORY_MB = 1024
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,11 @@ class SSETableOptions:
     dedup_window_ms: int
     parallelism: int
     partition_by: str | None
+    # Time of windows (laminar.runtime.time): an event-time column and its watermark.
+    event_time_field: str | None = None
+    watermark_delay_ms: int = 0
+    idle_timeout_ms: int = DEFAULT_IDLE_TIMEOUT_MS
+    state_memory_limit_mb: int = DEFAULT_STATE_MEMORY_MB
 
     def describe(self) -> dict[str, str]:
         """The options as text, for SHOW / DESCRIBE (no secrets live here)."""
@@ -73,6 +80,10 @@ class SSETableOptions:
             "dedup_window_ms": self.dedup_window_ms,
             "parallelism": self.parallelism,
             "partition_by": self.partition_by,
+            "event_time_field": self.event_time_field,
+            "watermark_delay_ms": self.watermark_delay_ms if self.event_time_field else None,
+            "idle_timeout_ms": self.idle_timeout_ms,
+            "state_memory_limit_mb": self.state_memory_limit_mb,
         }
         return {k: _text(v) for k, v in shown.items() if v is not None}
 
@@ -97,6 +108,10 @@ TABLE_OPTION_NAMES = frozenset(
         "dedup_window_ms",
         "parallelism",
         "partition_by",
+        "event_time_field",
+        "watermark_delay_ms",
+        "idle_timeout_ms",
+        "state_memory_limit_mb",
     }
 )
 
@@ -134,7 +149,19 @@ def parse_table_options(
         dedup_window_ms=_int(rest, "dedup_window_ms", DEFAULT_DEDUP_WINDOW_MS, 1, 7 * 86_400_000),
         parallelism=_int(rest, "parallelism", 1, 1, MAX_PARALLELISM),
         partition_by=_key(rest, "partition_by", column_names),
+        event_time_field=_column(rest, "event_time_field", column_names),
+        watermark_delay_ms=_int(rest, "watermark_delay_ms", 0, 0, 7 * 86_400_000),
+        idle_timeout_ms=_int(rest, "idle_timeout_ms", DEFAULT_IDLE_TIMEOUT_MS, 1, 86_400_000),
+        state_memory_limit_mb=_int(
+            rest, "state_memory_limit_mb", DEFAULT_STATE_MEMORY_MB, 16, 1_048_576
+        ),
     )
+    if parsed.event_time_field is None and "watermark_delay_ms" in options:
+        raise ConfigError(
+            "option watermark_delay_ms: it delays the watermark of an event-time column; set "
+            "event_time_field = '<a TIMESTAMP column>' too",
+            option="watermark_delay_ms",
+        )
     inline = {k: rest.pop(k) for k in list(rest) if k in ConnectionOptions.OPTION_NAMES}
     if rest:
         name = sorted(rest)[0]
@@ -215,6 +242,20 @@ def _key(rest: dict[str, Any], option: str, column_names: Sequence[str]) -> str 
         raise ConfigError(
             f"option {option}: '{name}' is neither a column of the table nor an SSE field"
             f"{did_you_mean(name, choices)} (use a column name or one of {', '.join(SSE_KEYS)})",
+            option=option,
+        )
+    return name
+
+
+def _column(rest: dict[str, Any], option: str, column_names: Sequence[str]) -> str | None:
+    value = rest.pop(option, None)
+    if value is None:
+        return None
+    name = parse_str(option, value).strip().lower()
+    if name not in column_names:
+        raise ConfigError(
+            f"option {option}: '{name}' is not a column of the table"
+            f"{did_you_mean(name, column_names)}; name a TIMESTAMP column",
             option=option,
         )
     return name

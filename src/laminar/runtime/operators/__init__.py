@@ -1,0 +1,1 @@
+"""Pipeline operators (see laminar.runtime.operator)."""

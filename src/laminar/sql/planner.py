@@ -1,0 +1,444 @@
+"""Planning a query over a stream onto stages: per-batch SQL and stateful operators.
+
+A query whose chain of views neither aggregates nor windows runs as one
+per-batch DuckDB query (``BatchQuery``), as always. Otherwise the chain is cut
+at every aggregating SELECT:
+
+    stream ─► BatchQuery (the aggregate's FROM … WHERE, its columns and time)
+           ─► AggregateOperator (windows / updating groups, state, watermark)
+           ─► BatchQuery over the operator's rows (a query or view reading it) ─► …
+
+so a view over a windowed view (per-minute counts, then an hourly maximum of
+them) is two operators in a row; the second reads the first one's rows, whose
+event time is their window's end (minus a microsecond, so that a per-minute
+window falls inside its hour).
+
+Checks are structural (laminar.sql.query): what depends on how the stream is
+cut into micro-batches — ORDER BY, OFFSET, window functions, aggregates hidden
+in subqueries, a stream read twice — is refused with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import duckdb
+import pyarrow as pa
+from sqlglot import exp
+
+from laminar.errors import SQLError
+from laminar.runtime.operators.aggregate import OP_COLUMN, AggregateOperator, AggregateSpec
+from laminar.runtime.time import Clock, wall_clock
+from laminar.sql.executor import BatchQuery, ViewSQL, json_lines_sql, quote
+from laminar.sql.query import (
+    DIALECT,
+    TIME,
+    QueryShape,
+    aggregate_sql,
+    analyse,
+    parse,
+    referenced_columns,
+    relations,
+)
+
+_NESTED = (
+    "aggregates inside a subquery or CTE; put the aggregate in a view and query the view "
+    "(CREATE VIEW per_symbol AS SELECT … GROUP BY …)"
+)
+
+
+@dataclass
+class StreamContext:
+    """What planning needs to know of the catalog and the one stream table."""
+
+    table: str  # the stream table's name
+    schema: pa.Schema  # its decoded batches
+    views: dict[str, str]  # every view of the catalog: name -> its SELECT
+    partitions: int
+    event_time_field: str | None
+    watermark_delay_ms: int
+    idle_timeout_ms: int
+    memory_limit_mb: int
+    spill_dir: str | None = None
+    clock: Clock = wall_clock
+    names: list[str] = field(default_factory=list)  # operator names given so far
+
+
+# -- checks ---------------------------------------------------------------------------
+
+
+def check_streamable(sql: str, label: str, context: StreamContext) -> QueryShape:
+    """Refuse what has no meaning over a stream; the shape of ``sql`` otherwise."""
+    shape = analyse(sql)
+    _check_tree(shape, label)
+    if _reads_stream_twice(shape.tree, context, set()):
+        raise SQLError(
+            f"{label}: this query reads the stream '{context.table}' more than once (a join, "
+            "UNION or subquery over it), which streams do not support: read it once. "
+            "Supported: filters, projections, windows (TUMBLE, HOP, SESSION) and GROUP BY "
+            "over one stream"
+        )
+    return shape
+
+
+def _check_tree(shape: QueryShape, label: str) -> None:
+    if shape.has_offset:
+        raise SQLError(
+            f"{label}: OFFSET has no meaning over a stream (it would skip rows of each "
+            "batch); filter with WHERE instead"
+        )
+    if shape.has_order:
+        raise SQLError(
+            f"{label}: this query sorts the stream (ORDER BY), which never ends; rows come in "
+            "arrival order, and windows come out in window order"
+        )
+    if shape.window_functions:
+        raise SQLError(
+            f"{label}: this query uses a window function over the stream (OVER …), whose "
+            "rows would depend on the micro-batching; group by a window instead "
+            "(TUMBLE, HOP or SESSION)"
+        )
+    top = shape.tree
+    for node in top.find_all(exp.AggFunc, exp.Group):
+        owner = node.find_ancestor(exp.Select)
+        if owner is not top:
+            raise SQLError(f"{label}: this query has {_NESTED}")
+    if isinstance(top, exp.Union) or any(True for _ in top.find_all(exp.Union)):
+        for select in top.find_all(exp.Select):
+            if analyse(select.sql(DIALECT)).aggregating:
+                raise SQLError(f"{label}: this query has {_NESTED}")
+
+
+def _reads_stream_twice(tree: exp.Expression, context: StreamContext, seen: set[str]) -> bool:
+    return _stream_reads(tree, context, seen) > 1
+
+
+def _stream_reads(tree: exp.Expression, context: StreamContext, seen: set[str]) -> int:
+    count = 0
+    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    for table in tree.find_all(exp.Table):
+        name = table.name if table.this is not None and table.this.quoted else table.name.lower()
+        if name in ctes or table.db:
+            continue
+        if name == context.table:
+            count += 1
+        elif name in context.views and name not in seen:
+            count += _stream_reads(parse(context.views[name]), context, seen | {name})
+    return count
+
+
+# -- planning -------------------------------------------------------------------------
+
+
+@dataclass
+class Built:
+    """A planned chain: its stages and what its output rows are."""
+
+    stages: list[BatchQuery | AggregateOperator]
+    columns: list[str]
+    types: list[str]
+    schema: pa.Schema
+    time: str | None  # SQL over the output giving each row's event time; None: arrival
+    updating: bool
+
+
+def is_stateful(name: str, context: StreamContext, seen: frozenset[str] = frozenset()) -> bool:
+    """Does relation ``name`` (a view) aggregate, itself or through the views it reads?"""
+    sql = context.views.get(name)
+    if sql is None or name in seen:
+        return False
+    shape = analyse(sql)
+    if shape.aggregating:
+        return True
+    return any(is_stateful(r, context, seen | {name}) for r in relations(shape.tree))
+
+
+def needs_operators(sql: str, context: StreamContext) -> bool:
+    shape = analyse(sql)
+    return shape.aggregating or any(is_stateful(r, context) for r in relations(shape.tree))
+
+
+def build(sql: str, label: str, context: StreamContext) -> Built:
+    """Plan ``sql`` (a SELECT over the stream, possibly through views) onto stages."""
+    shape = check_streamable(sql, label, context)
+    if shape.has_distinct and not shape.group_keys and shape.aggregating:
+        shape = _distinct_as_group_by(shape)
+    upstream_views = [r for r in relations(shape.tree) if is_stateful(r, context)]
+    if not shape.aggregating and not upstream_views:
+        return _stateless(sql, label, context, context.table, context.schema)
+    source = shape.source
+    if source is None:
+        raise SQLError(
+            f"{label}: an aggregate or a query over an aggregating view reads one relation "
+            "(FROM <stream or view>); joins and subqueries of streams are not supported. "
+            "Supported: filters, projections, windows (TUMBLE, HOP, SESSION) and GROUP BY "
+            "over one stream"
+        )
+    if source in upstream_views:
+        up = build(context.views[source], f"view {source}", context)
+        relation, schema, time = source, up.schema, up.time
+        stages = list(up.stages)
+        if up.updating:
+            what = "windows" if shape.window is not None else "queries"
+            raise SQLError(
+                f"{label}: '{source}' is an updating result (GROUP BY without a window); "
+                f"{what} over it are not supported: query it directly, or filter in its HAVING"
+            )
+    else:
+        relation, schema, stages = context.table, context.schema, []
+        time = context.event_time_field
+    if not shape.aggregating:
+        tail = _stateless(sql, label, context, relation, schema)
+        return Built([*stages, *tail.stages], tail.columns, tail.types, tail.schema,
+                     _passthrough_time(time, tail.columns), False)
+    head = _aggregate(shape, label, context, relation, schema, time)
+    return Built([*stages, *head.stages], head.columns, head.types, head.schema, head.time,
+                 head.updating)
+
+
+def _stateless(
+    sql: str, label: str, context: StreamContext, relation: str, schema: pa.Schema
+) -> Built:
+    views = _stateless_views(sql, context) if relation == context.table else []
+    query = BatchQuery(
+        sql,
+        relation,
+        schema,
+        views,
+        partitions=context.partitions if relation == context.table else 1,
+        statement=label,
+    )
+    return Built([query], list(query.columns), list(query.types), _arrow_schema(query),
+                 context.event_time_field, False)
+
+
+def _stateless_views(sql: str, context: StreamContext) -> list[ViewSQL]:
+    """The views ``sql`` reads, in dependency order (every one of them stateless)."""
+    ordered: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in ordered or name not in context.views:
+            return
+        for inner in relations(parse(context.views[name])):
+            visit(inner)
+        ordered.append(name)
+
+    for name in relations(parse(sql)):
+        visit(name)
+    return [ViewSQL(name, context.views[name]) for name in ordered]
+
+
+def _aggregate(
+    shape: QueryShape,
+    label: str,
+    context: StreamContext,
+    relation: str,
+    schema: pa.Schema,
+    time: str | None,
+) -> Built:
+    window = shape.window
+    if window is not None and window.time_column is not None:
+        time = quote(window.time_column)
+    # The rows the operator keeps: the columns the aggregate reads, and their time.
+    probe = BatchQuery(f"SELECT * FROM {quote(relation)}", relation, schema,
+                       _views_for(relation, context), statement=label)
+    available = list(probe.columns)
+    probe.close()
+    wanted = referenced_columns(shape.tree)
+    columns = [c for c in available if c.lower() in wanted]
+    pre = shape.tree.copy()
+    assert isinstance(pre, exp.Select)
+    projections: list[exp.Expression] = [
+        exp.column(exp.to_identifier(c, quoted=True)) for c in columns
+    ]
+    time_mode = "processing"
+    if time is not None:
+        time_node = exp.maybe_parse(time, dialect=DIALECT)
+        projections.append(exp.alias_(time_node, TIME))
+        time_mode = "event" if relation == context.table else "inherited"
+    pre.set("expressions", projections or [exp.alias_(exp.true(), "__laminar_row")])
+    for part in ("group", "having", "order", "limit", "distinct"):
+        pre.set(part, None)
+    pre_sql = pre.sql(DIALECT)
+    pre_query = BatchQuery(
+        pre_sql,
+        relation,
+        schema,
+        _views_for(relation, context) if relation == context.table else [],
+        partitions=1,
+        statement=label,
+    )
+    if time is not None:
+        kind = pre_query.types[-1]
+        if not kind.startswith("TIMESTAMP"):
+            pre_query.close()
+            raise SQLError(
+                f"{label}: the event time {time} is {kind}; windows need a TIMESTAMP column "
+                "(declare it TIMESTAMP, or name another one in event_time_field)"
+            )
+    name = _name(context, "window" if window is not None else "aggregate")
+    sql = aggregate_sql(shape, "__laminar_closed")
+    spec = AggregateSpec(
+        name=name,
+        label=label,
+        input_schema=_arrow_schema(pre_query),
+        window=window,
+        sql=sql,
+        key_exprs=tuple(k.sql(DIALECT) for k in _key_expressions(shape)),
+        time_mode=time_mode,  # type: ignore[arg-type]
+        delay_us=context.watermark_delay_ms * 1000,
+        idle_us=context.idle_timeout_ms * 1000,
+        memory_limit_mb=context.memory_limit_mb,
+        spill_dir=context.spill_dir,
+    )
+    try:
+        operator = AggregateOperator(spec, context.clock)
+    except Exception:
+        pre_query.close()
+        raise
+    out_time: str | None = None
+    if window is not None:
+        if window.alias is not None and window.alias in operator.columns:
+            out_time = f"{quote(window.alias)}.\"end\" - INTERVAL 1 MICROSECOND"
+        elif "window_end" in operator.columns:
+            out_time = "window_end - INTERVAL 1 MICROSECOND"
+    return Built([pre_query, operator], list(operator.columns), list(operator.types),
+                 operator.schema, out_time, operator.updating)
+
+
+def _key_expressions(shape: QueryShape) -> list[exp.Expression]:
+    from laminar.sql.query import _key_expression
+
+    select = shape.tree
+    assert isinstance(select, exp.Select)
+    return [_key_expression(select, k) for k in shape.group_keys]
+
+
+def _distinct_as_group_by(shape: QueryShape) -> QueryShape:
+    """SELECT DISTINCT a, b → SELECT a, b GROUP BY a, b: an updating result."""
+    tree = shape.tree.copy()
+    assert isinstance(tree, exp.Select)
+    tree.set("distinct", None)
+    tree.set("group", exp.Group(expressions=[
+        exp.Literal.number(i + 1) for i in range(len(tree.expressions))
+    ]))
+    return analyse(tree.sql(DIALECT))
+
+
+def _views_for(relation: str, context: StreamContext) -> list[ViewSQL]:
+    if relation not in context.views or is_stateful(relation, context):
+        return []  # the stream itself, or a stateful view whose rows come from its operator
+    return _stateless_views(f"SELECT * FROM {quote(relation)}", context)
+
+
+def _passthrough_time(time: str | None, columns: Sequence[str]) -> str | None:
+    """The event time of a stateless query's rows: kept when its column is kept."""
+    if time is None:
+        return None
+    head = time.split(".")[0].strip('"')
+    head = head.split(" ")[0].strip('"')
+    return time if head in columns else None
+
+
+def _name(context: StreamContext, kind: str) -> str:
+    n = sum(1 for name in context.names if name.startswith(kind)) + 1
+    name = kind if n == 1 else f"{kind}{n}"
+    context.names.append(name)
+    return name
+
+
+def _arrow_schema(query: BatchQuery) -> pa.Schema:
+    return query.run([query.schema.empty_table()]).schema
+
+
+# -- running --------------------------------------------------------------------------
+
+
+class StagedQuery:
+    """A planned chain run batch by batch: ``run`` / ``tick`` / ``finish`` give rows."""
+
+    def __init__(self, built: Built, clock: Callable[[], float] = wall_clock) -> None:
+        self.stages = built.stages
+        self.columns = built.columns
+        self.types = built.types
+        self.updating = built.updating
+        self.operators = [s for s in self.stages if isinstance(s, AggregateOperator)]
+        self._json = duckdb.connect(":memory:", config={"threads": 1})
+        self._json_sql = json_lines_sql(self.columns, self.types, "SELECT * FROM __laminar_out")
+        self.watermark: int | None = None
+        self._first = self.stages[0]
+        assert isinstance(self._first, BatchQuery)
+
+    @property
+    def schema(self) -> pa.Schema:
+        return self._first.schema
+
+    def run(self, partitions: Sequence[pa.Table]) -> pa.Table:
+        assert isinstance(self._first, BatchQuery)
+        return self._through(self._first.run(partitions), 1)
+
+    def tick(self) -> pa.Table:
+        return self._through(None, 1)
+
+    def finish(self) -> pa.Table:
+        """Every open window, through the rest of the chain (the source ended for good)."""
+        outputs = []
+        for index, stage in enumerate(self.stages):
+            if isinstance(stage, AggregateOperator):
+                outputs.append(self._through(stage.finish(), index + 1))
+        outputs = [o for o in outputs if o.num_rows]
+        if not outputs:
+            return self._empty()
+        return outputs[0] if len(outputs) == 1 else pa.concat_tables(outputs)
+
+    def _through(self, rows: pa.Table | None, start: int) -> pa.Table:
+        watermark = self.watermark
+        for stage in self.stages[start:]:
+            if isinstance(stage, AggregateOperator):
+                emission = stage.process(rows, watermark)
+                rows, watermark = emission.rows, emission.watermark
+            elif rows is not None:
+                rows = stage.run([rows])
+        self.watermark = watermark
+        return rows if rows is not None else self._empty()
+
+    def _empty(self) -> pa.Table:
+        last = self.stages[-1]
+        if isinstance(last, AggregateOperator):
+            return last.schema.empty_table()
+        return last.run([last.schema.empty_table()])
+
+    def run_json(self, partitions: Sequence[pa.Table]) -> list[str]:
+        return self.to_json(self.run(partitions))
+
+    def to_json(self, table: pa.Table) -> list[str]:
+        if not table.num_rows:
+            return []
+        self._json.register("__laminar_out", table)
+        try:
+            return self._json.sql(self._json_sql).to_arrow_table().column(0).to_pylist()
+        finally:
+            self._json.unregister("__laminar_out")
+
+    @property
+    def late(self) -> int:
+        return sum(op.late for op in self.operators)
+
+    def snapshot(self) -> dict[str, bytes]:
+        return {op.name: op.snapshot() for op in self.operators}
+
+    def restore(self, states: dict[str, bytes]) -> None:
+        for op in self.operators:
+            state = states.get(op.name)
+            if state is not None:
+                op.restore(state)
+
+    def close(self) -> None:
+        for stage in self.stages:
+            stage.close()
+        self._json.close()
+
+
+def output_has_op(built: Built) -> bool:
+    return built.updating and OP_COLUMN in built.columns

@@ -1,0 +1,241 @@
+"""Windows and aggregates over real local SSE streams: the issue's queries, as written."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from tests.integration.test_sql_engine import collect
+from tests.support.sse_server import SSEServer, Stream, event, wait
+
+from laminar.errors import SQLError
+from laminar.sql.continuous import ContinuousQuery
+from laminar.sql.engine import Engine
+
+TRADES = """
+CREATE TABLE trades (symbol TEXT, price DOUBLE, volume BIGINT, ts TIMESTAMP) WITH (
+    connector = 'sse_source', endpoint = '{url}', format = 'json',
+    event_time_field = 'ts', watermark_delay_ms = 2000,
+    buffer_timeout_ms = 10, reconnect_interval_ms = 10);
+"""
+
+
+def trade(i: int, symbol: str, price: float, volume: int, second: float) -> Any:
+    ts = f"2026-01-01T00:00:{second:09.6f}Z" if second < 60 else None
+    if ts is None:
+        minutes, rest = divmod(second, 60)
+        ts = f"2026-01-01T00:{int(minutes):02d}:{rest:09.6f}Z"
+    payload = {"symbol": symbol, "price": price, "volume": volume, "ts": ts}
+    return event(json.dumps(payload), id=str(i))
+
+
+def window(start: str, end: str) -> dict[str, str]:
+    return {"start": f"2026-01-01T00:{start}.000000Z", "end": f"2026-01-01T00:{end}.000000Z"}
+
+
+async def run_json(stream: Stream, ddl: str, query: str) -> list[dict[str, Any]]:
+    async with SSEServer(stream) as server:
+        engine = Engine(env={})
+        engine.execute(ddl.replace("{url}", server.url))
+        [running] = engine.execute(query)
+        assert isinstance(running, ContinuousQuery)
+        rows: list[dict[str, Any]] = []
+
+        async def drain() -> None:
+            async for lines in running.json_batches():
+                rows.extend(json.loads(line) for line in lines)
+
+        await asyncio.wait_for(drain(), 20)
+    return rows
+
+
+TRADES_STREAM = [
+    trade(1, "A", 10.0, 1, 1),
+    trade(2, "B", 20.0, 2, 2),
+    trade(3, "A", 30.0, 3, 9.5),
+    trade(4, "A", 50.0, 4, 11),  # next window
+    trade(5, "B", 60.0, 5, 12.5),
+    trade(6, "A", 70.0, 6, 25),  # watermark 23: closes [10, 20)
+]
+
+
+async def test_tumbling_window_arroyo_spelling() -> None:
+    rows = await run_json(
+        Stream(*TRADES_STREAM),
+        TRADES,
+        "SELECT symbol, COUNT(*) AS trades, AVG(price) AS avg_price, SUM(volume) AS volume, "
+        "TUMBLE(INTERVAL '10' SECOND) AS window FROM trades GROUP BY symbol, window",
+    )
+    assert rows == [
+        {"symbol": "A", "trades": 2, "avg_price": 20.0, "volume": 4,
+         "window": window("00:00", "00:10")},
+        {"symbol": "B", "trades": 1, "avg_price": 20.0, "volume": 2,
+         "window": window("00:00", "00:10")},
+        {"symbol": "A", "trades": 1, "avg_price": 50.0, "volume": 4,
+         "window": window("00:10", "00:20")},
+        {"symbol": "B", "trades": 1, "avg_price": 60.0, "volume": 5,
+         "window": window("00:10", "00:20")},
+        # the source ended for good: the open window is emitted too
+        {"symbol": "A", "trades": 1, "avg_price": 70.0, "volume": 6,
+         "window": window("00:20", "00:30")},
+    ]
+
+
+async def test_windows_close_when_the_watermark_passes_not_at_the_end() -> None:
+    go = asyncio.Event()
+    stream = Stream(*TRADES_STREAM[:3], trade(4, "A", 1.0, 1, 12.5), wait(go), TRADES_STREAM[5])
+    async with SSEServer(stream) as server:
+        engine = Engine(env={})
+        engine.execute(TRADES.replace("{url}", server.url))
+        [running] = engine.execute(
+            "SELECT symbol, COUNT(*) AS n, TUMBLE(INTERVAL '10' SECOND) AS window "
+            "FROM trades GROUP BY symbol, window"
+        )
+        batches = running.json_batches()
+        first = await asyncio.wait_for(batches.__anext__(), 10)
+        # 12.5 s - 2 s delay passed 10 s: the first window is out before the stream goes on
+        assert [json.loads(line)["n"] for line in first] == [2, 1]
+        go.set()
+        rest = [json.loads(line) async for lines in batches for line in lines]
+    assert [(r["symbol"], r["n"], r["window"]["start"][14:19]) for r in rest] == [
+        ("A", 1, "00:10"),
+        ("A", 1, "00:20"),
+    ]
+
+
+async def test_hop_with_having_and_expression() -> None:
+    events = [trade(i + 1, "A", float(i), 1, i * 4) for i in range(8)]  # 0, 4, … 28 s
+    rows = await run_json(
+        Stream(*events),
+        TRADES,
+        "SELECT symbol, MAX(price) - MIN(price) AS spread, "
+        "HOP(INTERVAL '10 SECONDS', INTERVAL '20 SECONDS') AS window "
+        "FROM trades GROUP BY symbol, window HAVING COUNT(*) > 2",
+    )
+    # 20 s windows every 10 s: [-10,10) holds 0,4,8; [0,20) 0..16; [10,30) 12..28; [20,40) 20..28
+    spans = [(r["window"]["start"][14:19], r["spread"]) for r in rows]
+    assert spans == [("59:50", 2.0), ("00:00", 4.0), ("00:10", 4.0), ("00:20", 2.0)]
+
+
+async def test_session_windows_per_user() -> None:
+    ddl = """CREATE TABLE clicks (user_id TEXT, at TIMESTAMP) WITH (endpoint = '{url}',
+        event_time_field = 'at', buffer_timeout_ms = 10, reconnect_interval_ms = 10)"""
+
+    def click(i: int, user: str, second: int) -> Any:
+        return event(json.dumps({"user_id": user, "at": f"2026-01-01T00:00:{second:02d}Z"}),
+                     id=str(i))
+
+    stream = Stream(click(1, "u1", 0), click(2, "u2", 1), click(3, "u1", 20), click(4, "u2", 40),
+                    click(5, "u1", 55))
+    rows = await run_json(
+        stream,
+        ddl,
+        "SELECT user_id, COUNT(*) AS actions, SESSION(INTERVAL '30' SECOND) AS window "
+        "FROM clicks GROUP BY user_id, window",
+    )
+    got = [(r["user_id"], r["actions"], r["window"]["start"][17:19], r["window"]["end"][14:19])
+           for r in rows]
+    # u1: 0, 20 (gap < 30) then 55 (gap 35): two sessions; u2: 1 then 40: two sessions
+    assert sorted(got) == [
+        ("u1", 1, "55", "01:25"),
+        ("u1", 2, "00", "00:50"),
+        ("u2", 1, "01", "00:31"),
+        ("u2", 1, "40", "01:10"),
+    ]
+
+
+async def test_flink_spelling() -> None:
+    rows = await run_json(
+        Stream(*TRADES_STREAM),
+        TRADES,
+        "SELECT symbol, window_start, window_end, COUNT(*) AS n FROM trades "
+        "GROUP BY symbol, TUMBLE(ts, INTERVAL '10' SECOND)",
+    )
+    assert [(r["symbol"], r["window_start"][14:19], r["window_end"][14:19], r["n"]) for r in rows] \
+        == [("A", "00:00", "00:10", 2), ("B", "00:00", "00:10", 1), ("A", "00:10", "00:20", 1),
+            ("B", "00:10", "00:20", 1), ("A", "00:20", "00:30", 1)]
+
+
+async def test_late_events_are_dropped_and_counted() -> None:
+    stream = Stream(trade(1, "A", 1, 1, 10), trade(2, "A", 1, 1, 30), trade(3, "A", 1, 1, 5))
+    async with SSEServer(stream) as server:
+        engine = Engine(env={})
+        engine.execute(TRADES.replace("{url}", server.url))
+        [running] = engine.execute(
+            "SELECT COUNT(*) AS n, TUMBLE(INTERVAL '10' SECOND) AS window FROM trades "
+            "GROUP BY window"
+        )
+        rows = await asyncio.wait_for(collect(running), 10)
+    # 5 s is before the watermark (30 - 2 = 28): dropped, counted
+    assert [r["n"] for r in rows] == [1, 1]
+    assert running.stats.events_late == 1
+
+
+async def test_updating_group_by_emits_changes() -> None:
+    stream = Stream(trade(1, "A", 1, 1, 1), trade(2, "B", 1, 1, 2), trade(3, "A", 1, 1, 3))
+    ddl = TRADES.replace("buffer_timeout_ms = 10", "buffer_size = 1")
+    rows = await run_json(stream, ddl, "SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol")
+    assert rows == [
+        {"symbol": "A", "n": 1, "op": "c"},
+        {"symbol": "B", "n": 1, "op": "c"},
+        {"symbol": "A", "n": 2, "op": "u"},
+    ]
+
+
+async def test_updating_result_deletes_a_group_leaving_having() -> None:
+    stream = Stream(trade(1, "A", 5, 1, 1), trade(2, "A", -10, 1, 2), trade(3, "A", 20, 1, 3))
+    ddl = TRADES.replace("buffer_timeout_ms = 10", "buffer_size = 1")
+    rows = await run_json(
+        stream, ddl, "SELECT symbol, SUM(price) AS total FROM trades GROUP BY symbol "
+        "HAVING SUM(price) > 0"
+    )
+    assert [(r["total"], r["op"]) for r in rows] == [(5.0, "c"), (5.0, "d"), (15.0, "c")]
+
+
+async def test_cascading_windows_over_a_windowed_view() -> None:
+    events = [trade(i + 1, "A", float(i), 1, i * 5) for i in range(30)]  # 0..145 s
+    async with SSEServer(Stream(*events)) as server:
+        engine = Engine(env={})
+        engine.execute(TRADES.replace("{url}", server.url))
+        engine.execute(
+            "CREATE VIEW per_10s AS SELECT symbol, COUNT(*) AS n, "
+            "TUMBLE(INTERVAL '10' SECOND) AS window FROM trades GROUP BY symbol, window"
+        )
+        [running] = engine.execute(
+            "SELECT symbol, MAX(n) AS most, SUM(n) AS total, "
+            "TUMBLE(INTERVAL '1' MINUTE) AS window FROM per_10s GROUP BY symbol, window"
+        )
+        rows = await asyncio.wait_for(collect(running), 10)
+    assert [(r["total"], r["most"]) for r in rows] == [(12, 2), (12, 2), (6, 2)]
+
+
+async def test_distinct_is_an_updating_result() -> None:
+    stream = Stream(trade(1, "A", 1, 1, 1), trade(2, "B", 1, 1, 2), trade(3, "A", 1, 1, 3))
+    rows = await run_json(stream, TRADES, "SELECT DISTINCT symbol FROM trades")
+    assert sorted((r["symbol"], r["op"]) for r in rows) == [("A", "c"), ("B", "c")]
+
+
+def test_refusals_name_what_is_supported() -> None:
+    engine = Engine(env={})
+    engine.execute(TRADES.replace("{url}", "http://127.0.0.1:9/x"))
+    engine.execute("CREATE TABLE other (symbol TEXT) WITH (endpoint = 'http://127.0.0.1:9/y')")
+    with pytest.raises(SQLError, match="reads 2 streams"):
+        engine.execute("SELECT * FROM trades JOIN other USING (symbol)")
+    with pytest.raises(SQLError, match="GROUP BY that lists the window"):
+        engine.execute("SELECT COUNT(*), TUMBLE(INTERVAL '1' SECOND) AS window FROM trades")
+    with pytest.raises(SQLError, match="TIMESTAMP"):
+        engine.execute(
+            "SELECT COUNT(*), TUMBLE(volume, INTERVAL '1' SECOND) AS w FROM trades GROUP BY w"
+        )
+    with pytest.raises(SQLError, match="subquery"):
+        engine.execute("SELECT * FROM (SELECT symbol, COUNT(*) FROM trades GROUP BY symbol)")
+
+
+async def test_a_column_named_offset_is_not_an_offset_clause() -> None:
+    ddl = "CREATE TABLE wiki (\"offset\" BIGINT, title TEXT) WITH (endpoint = '{url}', " \
+          "buffer_timeout_ms = 10, reconnect_interval_ms = 10)"
+    stream = Stream(event(json.dumps({"offset": 7, "title": "x"}), id="1"))
+    rows = await run_json(stream, ddl, 'SELECT "offset", title AS "offset2" FROM wiki')
+    assert rows == [{"offset": 7, "offset2": "x"}]
