@@ -10,7 +10,7 @@ import pytest
 from tests.integration.test_sql_engine import collect
 from tests.support.sse_server import SSEServer, Stream, event, wait
 
-from laminar.errors import SQLError
+from laminar.errors import ConfigError, SQLError
 from laminar.sql.continuous import ContinuousQuery
 from laminar.sql.engine import Engine
 
@@ -239,3 +239,36 @@ async def test_a_column_named_offset_is_not_an_offset_clause() -> None:
     stream = Stream(event(json.dumps({"offset": 7, "title": "x"}), id="1"))
     rows = await run_json(stream, ddl, 'SELECT "offset", title AS "offset2" FROM wiki')
     assert rows == [{"offset": 7, "offset2": "x"}]
+
+
+async def test_watermark_clause_and_a_view_between_stream_and_window() -> None:
+    ddl = """CREATE TABLE trades (symbol TEXT, price DOUBLE, volume BIGINT, ts TIMESTAMP,
+        WATERMARK FOR ts AS ts - INTERVAL '2' SECOND) WITH (endpoint = '{url}',
+        buffer_timeout_ms = 10, reconnect_interval_ms = 10);
+        CREATE VIEW dear AS SELECT symbol, price * 2 AS doubled, ts FROM trades WHERE price > 15"""
+    rows = await run_json(
+        Stream(*TRADES_STREAM),
+        ddl,
+        "SELECT symbol, SUM(doubled) AS total, TUMBLE(INTERVAL '10' SECOND) AS window "
+        "FROM dear GROUP BY symbol, window",
+    )
+    assert [(r["symbol"], r["total"]) for r in rows] == [
+        ("A", 60.0), ("B", 40.0), ("A", 100.0), ("B", 120.0), ("A", 140.0)
+    ]
+
+
+def test_event_time_options_are_checked() -> None:
+    engine = Engine(env={})
+    with pytest.raises(ConfigError, match=r"event_time_field.*BIGINT.*TIMESTAMP"):
+        engine.execute("CREATE TABLE t (a BIGINT) WITH (endpoint = 'http://x/', "
+                       "event_time_field = 'a')")
+    with pytest.raises(ConfigError, match=r"watermark_delay_ms.*event_time_field"):
+        engine.execute("CREATE TABLE t (a TIMESTAMP) WITH (endpoint = 'http://x/', "
+                       "watermark_delay_ms = 5)")
+    with pytest.raises(SQLError, match="WATERMARK"):
+        engine.execute("CREATE TABLE t (a TIMESTAMP, WATERMARK FOR a AS now()) "
+                       "WITH (endpoint = 'http://x/')")
+    engine.execute("CREATE TABLE t (a TIMESTAMP, WATERMARK FOR a AS a - INTERVAL '1.5' SECOND) "
+                   "WITH (endpoint = 'http://x/')")
+    options = engine.catalog.tables["t"].options
+    assert (options.event_time_field, options.watermark_delay_ms) == ("a", 1500)

@@ -764,7 +764,7 @@ def test_statements_are_frozen() -> None:
     ("node", "parts"),
     [
         (CreateConnection, ["name", "connector", "options", "if_not_exists", "or_replace"]),
-        (CreateTable, ["name", "columns", "options", "if_not_exists", "or_replace"]),
+        (CreateTable, ["name", "columns", "options", "if_not_exists", "or_replace", "watermark"]),
         (CreateView, ["name", "query", "or_replace", "if_not_exists"]),
         (Select, ["query"]),
         (InsertInto, ["target", "query"]),

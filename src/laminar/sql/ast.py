@@ -103,6 +103,17 @@ class CreateTable(Statement):
     options: dict[str, OptionValue] = field(default_factory=dict)
     if_not_exists: bool = False
     or_replace: bool = False
+    watermark: Watermark | None = None
+
+
+@dataclass(frozen=True)
+class Watermark:
+    """``WATERMARK FOR column AS column - INTERVAL …`` of a CREATE TABLE."""
+
+    column: str
+    delay_ms: int
+    line: int = 0
+    column_number: int = 0
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ import pyarrow as pa
 from laminar._suggest import did_you_mean
 from laminar.connectors.sse.options import ConnectionOptions
 from laminar.connectors.sse.source import SSETableSource
-from laminar.connectors.sse.table_options import parse_table_options
+from laminar.connectors.sse.table_options import SSETableOptions, parse_table_options
 from laminar.errors import CatalogError, ConfigError, LaminarError, SQLError
 from laminar.formats import Column, build_row_decoder, parse_type
 from laminar.observability.hub import Observability
@@ -202,6 +202,7 @@ class Engine:
         table_options, inline = parse_table_options(
             [c.name for c in columns], _values(stmt.options)
         )
+        table_options = _event_time(stmt, columns, table_options)
         build_row_decoder(name, list(columns), table_options.format)  # checks columns vs format
         table = TableDef(name, columns, table_options, inline, stmt.text)
         self.catalog.connection_options(table)  # checks connection + inline options now
@@ -521,6 +522,46 @@ def _persist(state: StateStore, stmt: ast.Statement, result: Result) -> None:
         state.forget(stmt.kind, stmt.name)
         if stmt.kind == "TABLE":
             state.forget_table(stmt.name)
+
+
+def _event_time(
+    stmt: ast.CreateTable, columns: tuple[Column, ...], options: SSETableOptions
+) -> SSETableOptions:
+    """The event-time column (``event_time_field`` or ``WATERMARK FOR``), checked."""
+    watermark = stmt.watermark
+    if watermark is not None:
+        column = watermark.column.lower()
+        if options.event_time_field not in (None, column):
+            raise ConfigError(
+                f"option event_time_field: '{options.event_time_field}' and WATERMARK FOR "
+                f"{column} name different event-time columns; keep one",
+                option="event_time_field",
+            )
+        if "watermark_delay_ms" in stmt.options:
+            raise ConfigError(
+                "option watermark_delay_ms: the WATERMARK clause sets the delay already; keep "
+                "one", option="watermark_delay_ms",
+            )
+        options = dataclasses.replace(
+            options, event_time_field=column, watermark_delay_ms=watermark.delay_ms
+        )
+    field_name = options.event_time_field
+    if field_name is None:
+        return options
+    by_name = {c.name.lower(): c for c in columns}
+    if field_name not in by_name:
+        names = list(by_name)
+        raise SQLError(
+            f"WATERMARK FOR {field_name}: no such column{did_you_mean(field_name, names)}"
+        )
+    kind = parse_type(by_name[field_name].type, column=field_name).name
+    if not kind.startswith("TIMESTAMP"):
+        raise ConfigError(
+            f"option event_time_field: column '{field_name}' is {kind}; the event time must "
+            "be a TIMESTAMP column (JSON ISO-8601 text or epoch numbers parse into it)",
+            option="event_time_field",
+        )
+    return options
 
 
 def _values(options: Mapping[str, ast.OptionValue]) -> dict[str, Any]:

@@ -35,7 +35,9 @@ from laminar.sql.ast import (
     Select,
     Show,
     Statement,
+    Watermark,
 )
+from laminar.sql.query import watermark_delay_ms
 from laminar.sql.tokens import (
     SourcePositions,
     Token,
@@ -321,9 +323,13 @@ class _Parser:
             )
         if self.accept(TokenType.LPAREN) is None:
             raise self.unexpected("'(' and the column list after the table name")
+        self.watermark: Watermark | None = None
         columns = self.parse_columns()
         options = self.parse_options()
-        return CreateTable, {"name": name, "columns": columns, "options": options}
+        parts: dict[str, object] = {"name": name, "columns": columns, "options": options}
+        if self.watermark is not None:
+            parts["watermark"] = self.watermark
+        return CreateTable, parts
 
     def parse_columns(self) -> list[ColumnDef]:
         """Column definitions and an optional PRIMARY KEY (…), up to the closing ')'."""
@@ -331,7 +337,9 @@ class _Parser:
         table_key: list[tuple[str, Token]] = []
         key_token: Token | None = None
         while (close := self.accept(TokenType.RPAREN)) is None:
-            if self.at_word("PRIMARY") and self.at_word("KEY", ahead=1):
+            if self.at_word("WATERMARK") and self.at_word("FOR", ahead=1):
+                self.parse_watermark()
+            elif self.at_word("PRIMARY") and self.at_word("KEY", ahead=1):
                 if key_token is not None:
                     raise self.error("only one PRIMARY KEY clause is allowed", self.peek())
                 key_token = self.advance()
@@ -355,6 +363,32 @@ class _Parser:
         if not columns:
             raise self.error("a table needs at least one column", key_token or close)
         return self.apply_table_key(columns, table_key)
+
+    def parse_watermark(self) -> None:
+        """``WATERMARK FOR col [AS col - INTERVAL '5' SECOND]`` (Flink's spelling)."""
+        first = self.advance()
+        self.advance()
+        if self.watermark is not None:
+            raise self.error("only one WATERMARK clause is allowed", first)
+        column = self.parse_identifier("the event-time column after WATERMARK FOR")
+        delay_ms = 0
+        if self.accept_word("AS"):
+            start = self.peek()
+            depth = 0
+            last = start
+            while (token := self.peek()) is not None:
+                if depth == 0 and token.type in (TokenType.COMMA, TokenType.RPAREN):
+                    break
+                depth += {TokenType.LPAREN: 1, TokenType.RPAREN: -1}.get(token.type, 0)
+                last = self.advance()
+            if start is None or last is None or start is token:
+                raise self.error("expected an expression after WATERMARK FOR … AS", first)
+            text = self.sql[start.start : last.end]
+            try:
+                delay_ms = watermark_delay_ms(text, column)
+            except SQLError as exc:
+                raise self.error(exc.message, start) from exc
+        self.watermark = Watermark(column, delay_ms, first.line, first.column)
 
     def apply_table_key(
         self, columns: list[ColumnDef], table_key: list[tuple[str, Token]]

@@ -241,10 +241,27 @@ def _aggregate(
     if window is not None and window.time_column is not None:
         time = quote(window.time_column)
     # The rows the operator keeps: the columns the aggregate reads, and their time.
-    probe = BatchQuery(f"SELECT * FROM {quote(relation)}", relation, schema,
-                       _views_for(relation, context), statement=label)
-    available = list(probe.columns)
-    probe.close()
+    source = shape.source or relation
+    views: list[ViewSQL] = []
+    if relation == context.table:  # the stream, or stateless views over it
+        views = _stateless_views(f"SELECT * FROM {quote(source)}", context)
+    if views:
+        probe = BatchQuery(f"SELECT * FROM {quote(source)}", relation, schema, views,
+                           statement=label)
+        available = list(probe.columns)
+        probe.close()
+    else:  # the stream, or an operator's rows: their schema says it
+        available = list(schema.names)
+    if (
+        time is not None
+        and time == context.event_time_field
+        and relation == context.table
+        and time not in [c.lower() for c in available]
+    ):
+        raise SQLError(
+            f"{label}: '{source}' has no column {time} (the table's event_time_field); keep "
+            "it in the view's select list so windows can use it"
+        )
     wanted = referenced_columns(shape.tree)
     columns = [c for c in available if c.lower() in wanted]
     pre = shape.tree.copy()
@@ -261,14 +278,7 @@ def _aggregate(
     for part in ("group", "having", "order", "limit", "distinct"):
         pre.set(part, None)
     pre_sql = pre.sql(DIALECT)
-    pre_query = BatchQuery(
-        pre_sql,
-        relation,
-        schema,
-        _views_for(relation, context) if relation == context.table else [],
-        partitions=1,
-        statement=label,
-    )
+    pre_query = BatchQuery(pre_sql, relation, schema, views, partitions=1, statement=label)
     if time is not None:
         kind = pre_query.types[-1]
         if not kind.startswith("TIMESTAMP"):
@@ -326,12 +336,6 @@ def _distinct_as_group_by(shape: QueryShape) -> QueryShape:
     return analyse(tree.sql(DIALECT))
 
 
-def _views_for(relation: str, context: StreamContext) -> list[ViewSQL]:
-    if relation not in context.views or is_stateful(relation, context):
-        return []  # the stream itself, or a stateful view whose rows come from its operator
-    return _stateless_views(f"SELECT * FROM {quote(relation)}", context)
-
-
 def _passthrough_time(time: str | None, columns: Sequence[str]) -> str | None:
     """The event time of a stateless query's rows: kept when its column is kept."""
     if time is None:
@@ -364,7 +368,7 @@ class StagedQuery:
         self.types = built.types
         self.updating = built.updating
         self.operators = [s for s in self.stages if isinstance(s, AggregateOperator)]
-        self._json = duckdb.connect(":memory:", config={"threads": 1})
+        self._json: duckdb.DuckDBPyConnection | None = None  # made at the first JSON row
         self._json_sql = json_lines_sql(self.columns, self.types, "SELECT * FROM __laminar_out")
         self.watermark: int | None = None
         self._first = self.stages[0]
@@ -415,6 +419,8 @@ class StagedQuery:
     def to_json(self, table: pa.Table) -> list[str]:
         if not table.num_rows:
             return []
+        if self._json is None:
+            self._json = duckdb.connect(":memory:", config={"threads": 1})
         self._json.register("__laminar_out", table)
         try:
             return self._json.sql(self._json_sql).to_arrow_table().column(0).to_pylist()
@@ -437,7 +443,8 @@ class StagedQuery:
     def close(self) -> None:
         for stage in self.stages:
             stage.close()
-        self._json.close()
+        if self._json is not None:
+            self._json.close()
 
 
 def output_has_op(built: Built) -> bool:

@@ -17,6 +17,7 @@ Window syntax accepted (both spellings group by the window):
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -93,7 +94,10 @@ def analyse(sql: str) -> QueryShape:
     shape.has_offset = any(
         node.args.get("offset") is not None for node in tree.find_all(exp.Select, exp.Union)
     ) or any(True for _ in tree.find_all(exp.Offset))
-    shape.has_order = any(True for _ in tree.find_all(exp.Order))
+    # ORDER BY of a query (not inside an aggregate such as string_agg(x ORDER BY x))
+    shape.has_order = any(
+        node.args.get("order") is not None for node in tree.find_all(exp.Select, exp.Union)
+    )
     shape.window_functions = any(True for _ in tree.find_all(exp.Window))
     if select is None:
         return shape
@@ -159,7 +163,11 @@ def referenced_columns(tree: exp.Expression) -> set[str]:
 
 def interval_us(node: exp.Expression, what: str) -> int:
     """The length of an INTERVAL expression in microseconds (DuckDB evaluates it)."""
-    text = node.sql(DIALECT)
+    return _interval_us(node.sql(DIALECT), what)
+
+
+@functools.lru_cache(maxsize=256)
+def _interval_us(text: str, what: str) -> int:
     con = duckdb.connect(":memory:")
     try:
         row = con.execute(
@@ -180,6 +188,24 @@ def interval_us(node: exp.Expression, what: str) -> int:
     if value <= 0:
         raise SQLError(f"{what}: the interval must be positive, got {text}")
     return value
+
+
+def watermark_delay_ms(text: str, column: str) -> int:
+    """The delay of ``WATERMARK FOR col AS <text>``: ``col`` or ``col - INTERVAL …``."""
+    usage = f"write WATERMARK FOR {column} AS {column} - INTERVAL '5' SECOND"
+    try:
+        node = sqlglot.parse_one(text, read=DIALECT)
+    except ParseError as exc:
+        raise SQLError(f"cannot read the watermark expression: {_parse_message(exc)}") from exc
+    if isinstance(node, exp.Column) and node.name.lower() == column.lower():
+        return 0
+    if (
+        isinstance(node, exp.Sub)
+        and isinstance(node.this, exp.Column)
+        and node.this.name.lower() == column.lower()
+    ):
+        return interval_us(node.expression, "WATERMARK") // 1000
+    raise SQLError(f"the watermark must be the column minus a fixed interval; {usage}")
 
 
 # -- rewriting an aggregate for the window operator -----------------------------
