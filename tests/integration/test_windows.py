@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from tests.support.sse_server import SSEServer, Stream, event, wait
 from laminar.errors import ConfigError, SQLError
 from laminar.sql.continuous import ContinuousQuery
 from laminar.sql.engine import Engine
+from laminar.sql.pipelines import run_all
 
 TRADES = """
 CREATE TABLE trades (symbol TEXT, price DOUBLE, volume BIGINT, ts TIMESTAMP) WITH (
@@ -272,3 +274,36 @@ def test_event_time_options_are_checked() -> None:
                    "WITH (endpoint = 'http://x/')")
     options = engine.catalog.tables["t"].options
     assert (options.event_time_field, options.watermark_delay_ms) == ("a", 1500)
+
+
+async def test_insert_into_files_windows_and_updating_changes(tmp_path: Path) -> None:
+    # one script per connection: each INSERT reads the stream on its own
+    async with SSEServer(Stream(*TRADES_STREAM), Stream(*TRADES_STREAM)) as server:
+        engine = Engine(env={})
+        engine.execute(TRADES.replace("{url}", server.url).replace(
+            "buffer_timeout_ms = 10", "buffer_size = 2"))
+        engine.execute(
+            f"""CREATE TABLE per_window (symbol TEXT, n BIGINT, window_start TIMESTAMP)
+                WITH (connector = 'filesystem', path = '{tmp_path / "w"}');
+            CREATE TABLE per_symbol (symbol TEXT, n BIGINT)
+                WITH (connector = 'filesystem', path = '{tmp_path / "u"}')"""
+        )
+        queries = engine.execute(
+            "INSERT INTO per_window SELECT symbol, COUNT(*) AS n, window_start FROM trades "
+            "GROUP BY symbol, TUMBLE(ts, INTERVAL '10' SECOND);"
+            "INSERT INTO per_symbol SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol"
+        )
+        await asyncio.wait_for(run_all(queries), 20)
+
+    def lines(folder: str) -> list[dict[str, Any]]:
+        return [json.loads(line) for p in sorted((tmp_path / folder).glob("*.jsonl"))
+                for line in p.read_text().splitlines()]
+
+    assert [(r["symbol"], r["n"], r["window_start"][14:19]) for r in lines("w")] == [
+        ("A", 2, "00:00"), ("B", 1, "00:00"), ("A", 1, "00:10"), ("B", 1, "00:10"),
+        ("A", 1, "00:20"),
+    ]
+    changes = lines("u")
+    assert {r["op"] for r in changes} <= {"c", "u"}
+    final = {r["symbol"]: r["n"] for r in changes}  # the last change per group wins
+    assert final == {"A": 4, "B": 2}

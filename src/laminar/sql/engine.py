@@ -31,6 +31,7 @@ from laminar.connectors.sse.table_options import SSETableOptions, parse_table_op
 from laminar.errors import CatalogError, ConfigError, LaminarError, SQLError
 from laminar.formats import Column, build_row_decoder, parse_type
 from laminar.observability.hub import Observability
+from laminar.runtime.operators.aggregate import OP_COLUMN
 from laminar.runtime.state import StateStore
 from laminar.runtime.stats import PipelineStats
 from laminar.sinks.options import SINK_CONNECTORS, is_sink_connector, parse_sink_options
@@ -47,6 +48,7 @@ from laminar.sql.continuous import ContinuousQuery
 from laminar.sql.executor import BatchQuery, quote
 from laminar.sql.parser import parse_statements
 from laminar.sql.planner import StagedQuery, StreamContext, build
+from laminar.sql.query import parse, relations
 
 CONNECTORS = ("sse_source", "sse")
 logger = logging.getLogger("laminar.sql")
@@ -239,9 +241,18 @@ class Engine:
     def _select(self, stmt: ast.Select) -> Result:
         return self.query(stmt.query, "SELECT")
 
-    def query(self, query: ast.Query, label: str = "SELECT") -> Result:
-        """Plan ``query``: a ContinuousQuery over a stream, or Rows over system tables."""
-        tables, views, system = self.catalog.view_dependencies(query.sources)
+    def query(
+        self, query: ast.Query, label: str = "SELECT", extra_views: Mapping[str, str] | None = None
+    ) -> Result:
+        """Plan ``query``: a ContinuousQuery over a stream, or Rows over system tables.
+
+        ``extra_views`` are views of this query only (name -> SELECT), e.g. INSERT INTO's
+        projection reads the user's query as one; ``query.sources`` lists what they read.
+        """
+        sources = [s for s in query.sources if s not in (extra_views or {})]
+        for extra in (extra_views or {}).values():
+            sources.extend(relations(parse(extra)))
+        tables, views, system = self.catalog.view_dependencies(sources)
         if not tables:
             return self._one_shot(query, views, system, label)
         if len(tables) > 1:
@@ -258,7 +269,10 @@ class Engine:
         context = StreamContext(
             table=table.name,
             schema=source.schema,
-            views={name: v.query.sql for name, v in self.catalog.views.items()},
+            views={
+                **{name: v.query.sql for name, v in self.catalog.views.items()},
+                **(extra_views or {}),
+            },
             partitions=table.options.parallelism,
             event_time_field=table.options.event_time_field,
             watermark_delay_ms=table.options.watermark_delay_ms,
@@ -332,7 +346,8 @@ class Engine:
                 f"{did_you_mean(target, self.catalog.sinks)}; create it with CREATE TABLE "
                 f"{target} (…) WITH (connector = 'filesystem', path = '…')"
             )
-        result = self.query(_sink_projection(self, stmt.query, sink, label), label)
+        projection, inner = _sink_projection(self, stmt.query, sink, label)
+        result = self.query(projection, label, inner)
         if not isinstance(result, ContinuousQuery):
             raise SQLError(
                 f"{label}: the query reads no stream; INSERT INTO runs a continuous query over "
@@ -463,13 +478,22 @@ _HANDLERS: dict[type, Callable[[Engine, Any], Result]] = {
 }
 
 
+INSERT_RELATION = "__laminar_insert"
+
+
 def _sink_projection(
     engine: Engine, query: ast.Query, sink: SinkTableDef, label: str
-) -> ast.Query:
-    """``query`` narrowed to the sink's columns, by name, in the sink's order and types."""
+) -> tuple[ast.Query, dict[str, str]]:
+    """``query`` narrowed to the sink's columns, by name, in the sink's order and types.
+
+    The user's query becomes a view of the projection (returned with it), so that an
+    aggregating query keeps its operators. An updating result keeps its ``op`` column.
+    """
     probe = engine.query(query, label)
     produced = list(probe.columns)
+    updating = False
     if isinstance(probe, ContinuousQuery):
+        updating = probe.staged is not None and probe.staged.updating
         probe.close()
     for column in sink.column_names:
         if column not in produced:
@@ -479,12 +503,15 @@ def _sink_projection(
                 f"name it in the SELECT, e.g. … AS {column}"
             )
     # Each column as the sink table declares it (FLOAT is DOUBLE here, as everywhere).
-    columns = ", ".join(
+    columns = [
         f"CAST({quote(c.name)} AS {parse_type(c.type, column=c.name).name}) AS {quote(c.name)}"
         for c in sink.columns
-    )
-    sql = f"SELECT {columns} FROM ({query.sql}) AS __laminar_insert"
-    return ast.Query(sql, list(query.sources), query.limit, query.line, query.column)
+    ]
+    if updating and OP_COLUMN not in sink.column_names:
+        columns.append(quote(OP_COLUMN))
+    sql = f"SELECT {', '.join(columns)} FROM {INSERT_RELATION}"
+    projection = ast.Query(sql, [INSERT_RELATION], query.limit, query.line, query.column)
+    return projection, {INSERT_RELATION: query.sql}
 
 
 _KINDS = {ast.CreateConnection: "CONNECTION", ast.CreateTable: "TABLE", ast.CreateView: "VIEW"}

@@ -179,6 +179,10 @@ def build(sql: str, label: str, context: StreamContext) -> Built:
         up = build(context.views[source], f"view {source}", context)
         relation, schema, time = source, up.schema, up.time
         stages = list(up.stages)
+        if up.updating and _plain_projection(shape):
+            tail = _stateless(sql, label, context, relation, schema)
+            return Built([*stages, *tail.stages], tail.columns, tail.types, tail.schema,
+                         None, OP_COLUMN in tail.columns)
         if up.updating:
             what = "windows" if shape.window is not None else "queries"
             raise SQLError(
@@ -315,6 +319,19 @@ def _aggregate(
             out_time = "window_end - INTERVAL 1 MICROSECOND"
     return Built([pre_query, operator], list(operator.columns), list(operator.types),
                  operator.schema, out_time, operator.updating)
+
+
+def _plain_projection(shape: QueryShape) -> bool:
+    """A SELECT of columns (renamed or cast) without WHERE: safe over a changelog."""
+    tree = shape.tree
+    return (
+        isinstance(tree, exp.Select)
+        and not shape.aggregating
+        and tree.args.get("where") is None
+        and any(
+            isinstance(e, exp.Column) and e.name.lower() == OP_COLUMN for e in tree.expressions
+        )
+    )
 
 
 def _key_expressions(shape: QueryShape) -> list[exp.Expression]:
