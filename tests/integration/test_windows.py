@@ -307,3 +307,67 @@ async def test_insert_into_files_windows_and_updating_changes(tmp_path: Path) ->
     assert {r["op"] for r in changes} <= {"c", "u"}
     final = {r["symbol"]: r["n"] for r in changes}  # the last change per group wins
     assert final == {"A": 4, "B": 2}
+
+
+class FakeClock:
+    """Wall-clock time the test moves by hand (seconds since the epoch)."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_an_idle_stream_still_closes_its_windows() -> None:
+    go = asyncio.Event()
+    stream = Stream(trade(1, "A", 1, 1, 1), trade(2, "A", 1, 1, 12.5), wait(go))
+    async with SSEServer(stream) as server:
+        engine = Engine(env={})
+        clock = FakeClock(1_000_000.0)
+        engine.clock = clock
+        engine.execute(TRADES.replace("{url}", server.url))
+        [running] = engine.execute(
+            "SELECT COUNT(*) AS n, TUMBLE(INTERVAL '10' SECOND) AS window FROM trades "
+            "GROUP BY window"
+        )
+        running.tick_s = 0.01
+        batches = running.json_batches()
+        first = await asyncio.wait_for(batches.__anext__(), 10)
+        assert [json.loads(line)["window"]["start"][14:19] for line in first] == ["00:00"]
+        # nothing arrives; a second of wall clock (idle_timeout_ms) is not enough for
+        # [10, 20): the watermark is at 10.5 s and moves with the clock once idle
+        clock.now += 9.6  # 10.5 + 9.6 > 20
+        second = await asyncio.wait_for(batches.__anext__(), 10)
+        assert [json.loads(line)["window"]["start"][14:19] for line in second] == ["00:10"]
+        go.set()
+        await batches.aclose()
+
+
+async def test_processing_time_windows_follow_the_clock() -> None:
+    go = asyncio.Event()
+    ddl = """CREATE TABLE ticks (symbol TEXT) WITH (endpoint = '{url}', buffer_timeout_ms = 10,
+        reconnect_interval_ms = 10)"""
+    stream = Stream(event('{"symbol": "A"}', id="1"), event('{"symbol": "B"}', id="2"), wait(go))
+    async with SSEServer(stream) as server:
+        engine = Engine(env={})
+        clock = FakeClock(1_767_225_600.0)  # 2026-01-01T00:00:00Z
+        engine.clock = clock
+        engine.execute(ddl.replace("{url}", server.url))
+        [running] = engine.execute(
+            "SELECT COUNT(*) AS n, TUMBLE(INTERVAL '1' MINUTE) AS window FROM ticks "
+            "GROUP BY window"
+        )
+        running.tick_s = 0.01
+        batches = running.json_batches()
+        waiting = asyncio.ensure_future(batches.__anext__())
+        assert running.staged is not None
+        while running.staged.operators[0].rows_in < 2:
+            await asyncio.sleep(0.01)  # polling an observable condition, not timing
+        assert not waiting.done()  # the window is open until the clock passes its end
+        clock.now += 60
+        rows = [json.loads(line) for line in await asyncio.wait_for(waiting, 10)]
+        assert rows == [{"n": 2, "window": {"start": "2026-01-01T00:00:00.000000Z",
+                                            "end": "2026-01-01T00:01:00.000000Z"}}]
+        go.set()
+        await batches.aclose()

@@ -74,6 +74,7 @@ class AggregateOperator:
         self.name = spec.name
         self.clock = clock
         self.late = 0  # rows dropped: before the watermark (or without an event time)
+        self.rows_in = 0  # rows kept in windows or groups so far
         self.watermark: int | None = None
         self._event_time = (
             EventTimeWatermark(spec.delay_us, spec.idle_us, clock)
@@ -104,9 +105,9 @@ class AggregateOperator:
     def _create_state(self) -> list[str]:
         spec = self.spec
         self.con.register(INPUT, spec.input_schema.empty_table())
-        extra = ""
+        extra = f", NULL::TIMESTAMP AS {TIME}" if spec.time_mode == "processing" else ""
         if spec.window is not None and spec.window.kind != "session":
-            extra = f", NULL::TIMESTAMP AS {WINDOW_START}, NULL::TIMESTAMP AS {WINDOW_END}"
+            extra += f", NULL::TIMESTAMP AS {WINDOW_START}, NULL::TIMESTAMP AS {WINDOW_END}"
         _exec(self.con, f"CREATE TABLE {ROWS} AS SELECT *{extra} FROM {INPUT} LIMIT 0")
         return list(self.con.sql(f"SELECT * FROM {ROWS} LIMIT 0").columns)
 
@@ -161,6 +162,7 @@ class AggregateOperator:
                 rows = self._on_time(rows)
             if rows.num_rows:
                 self._keep(rows)
+                self.rows_in += rows.num_rows
         if spec.time_mode == "processing":
             self.watermark = max(self.watermark or NO_TIME, clock_us(self.clock))
         elif self._event_time is not None:
