@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import generate_latest
 from tests.integration.test_sql_engine import collect
 from tests.support.sse_server import SSEServer, Stream, event, wait
 
@@ -335,6 +336,14 @@ async def test_an_idle_stream_still_closes_its_windows() -> None:
         batches = running.json_batches()
         first = await asyncio.wait_for(batches.__anext__(), 10)
         assert [json.loads(line)["window"]["start"][14:19] for line in first] == ["00:00"]
+        [status] = engine.execute(
+            "SELECT state_rows, state_bytes > 0 AS sized, strftime(watermark, '%M:%S.%g') AS wm "
+            "FROM system.connector_status"
+        )
+        assert status.as_dicts() == [{"state_rows": 1, "sized": True, "wm": "00:10.500"}]
+        text = generate_latest(engine.observability.registry).decode()
+        assert 'laminar_state_bytes{connection="",table="trades"}' in text
+        assert 'laminar_sse_events_late_total{connection="",table="trades"} 0.0' in text
         # nothing arrives; a second of wall clock (idle_timeout_ms) is not enough for
         # [10, 20): the watermark is at 10.5 s and moves with the clock once idle
         clock.now += 9.6  # 10.5 + 9.6 > 20

@@ -22,6 +22,9 @@ Exposed names (counters carry the ``_total`` suffix; see ``METRIC_NAMES``)::
     laminar_sse_events_replayed_total         events sent again after a reconnection
     laminar_sse_id_gaps_total                 reconnections after which integer ids skipped
     laminar_sse_rows_emitted_total            rows the queries handed to their sinks
+    laminar_sse_events_late_total             rows windows dropped: event time before the watermark
+    laminar_state_bytes                       memory + disk held by open windows and groups
+    laminar_state_spilled_bytes               the part of that state spilled to disk
     laminar_sse_buffer_occupancy_ratio        read-ahead queue fill, 0..1 (1: the query is slow)
     laminar_sse_last_event_timestamp_seconds  when the last batch was processed (epoch s)
     laminar_sse_queries_running               continuous queries reading the table
@@ -87,6 +90,8 @@ COUNTERS: tuple[tuple[str, str, Callable[[QueryMonitor], int]], ...] = (
      _stat("events_deduplicated")),
     ("laminar_sse_rows_emitted", "Rows the continuous queries handed to their sinks",
      _stat("rows_out")),
+    ("laminar_sse_events_late", "Rows windows dropped: event time before the watermark",
+     _stat("events_late")),
     ("laminar_sse_events_replayed", "Events the server sent again after a reconnection",
      _stat("events_replayed")),
     ("laminar_sse_id_gaps", "Reconnections after which integer event ids skipped ahead",
@@ -111,6 +116,8 @@ METRIC_NAMES: tuple[str, ...] = (
     "laminar_sse_buffer_occupancy_ratio",
     "laminar_sse_last_event_timestamp_seconds",
     "laminar_sse_queries_running",
+    "laminar_state_bytes",
+    "laminar_state_spilled_bytes",
     *(name for name, _, _ in HISTOGRAMS),
     "laminar_connector_log_records_total",
 )
@@ -180,14 +187,26 @@ class LaminarCollector(Collector):
         running = GaugeMetricFamily(
             "laminar_sse_queries_running", "Continuous queries reading the table", labels=LABELS
         )
+        state = GaugeMetricFamily(
+            "laminar_state_bytes",
+            "Memory and disk held by the open windows and groups of the table's queries",
+            labels=LABELS,
+        )
+        spilled = GaugeMetricFamily(
+            "laminar_state_spilled_bytes",
+            "The part of the window and group state spilled to disk (past state_memory_limit_mb)",
+            labels=LABELS,
+        )
         for key, monitors in by_key.items():
+            state.add_metric(key, sum(m.stats.state_bytes for m in monitors))
+            spilled.add_metric(key, sum(m.stats.state_spilled_bytes for m in monitors))
             status.add_metric(key, 1 if monitors and all(m.connected for m in monitors) else 0)
             occupancy.add_metric(key, max((m.buffer_occupancy() for m in monitors), default=0.0))
             times = [m.stats.last_event_at for m in monitors if m.stats.last_event_at]
             if times:
                 last.add_metric(key, max(times))
             running.add_metric(key, len(monitors))
-        yield from (status, occupancy, last, running)
+        yield from (status, occupancy, last, running, state, spilled)
 
     def _histograms(self) -> Iterator[Metric]:
         series = sorted(self.hub.all_series().items())

@@ -64,6 +64,11 @@ STATUS_SCHEMA = pa.schema(
         ("parse_errors", pa.int64()),
         ("events_dropped", pa.int64()),
         ("rows_emitted", pa.int64()),
+        ("events_late", pa.int64()),  # dropped by windows: event time before the watermark
+        ("watermark", pa.timestamp("us")),  # of the query's windows (NULL: no event time yet)
+        ("state_rows", pa.int64()),  # rows held by open windows and groups
+        ("state_bytes", pa.int64()),  # their memory + disk
+        ("state_spilled_bytes", pa.int64()),  # the part spilled to disk
         ("batches", pa.int64()),
         ("avg_processing_time_ms", pa.float64()),  # per batch, since the query started
         ("lag_p50_ms", pa.float64()),  # event lag (arrival -> commit), bucket upper bound
@@ -178,6 +183,11 @@ def _monitor_row(m: QueryMonitor) -> dict[str, Any]:
         "parse_errors": stats.parse_errors,
         "events_dropped": stats.events_dropped,
         "rows_emitted": stats.rows_out,
+        "events_late": stats.events_late,
+        "watermark": _ts(stats.watermark / 1e6) if stats.watermark is not None else None,
+        "state_rows": stats.state_rows,
+        "state_bytes": stats.state_bytes,
+        "state_spilled_bytes": stats.state_spilled_bytes,
         "batches": stats.batches,
         "avg_processing_time_ms": (
             m.series.processing.sum / m.series.processing.count

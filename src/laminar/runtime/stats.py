@@ -28,6 +28,9 @@ class PipelineStats:
     rows_out: int = 0  # rows the query produced
     events_late: int = 0  # rows dropped by windows: event time before the watermark
     watermark: int | None = None  # of the query's windows, µs since the epoch
+    state_rows: int = 0  # rows held by open windows and groups
+    state_bytes: int = 0  # memory + disk of that state (DuckDB's own count)
+    state_spilled_bytes: int = 0  # the part of it spilled to disk
     batches: int = 0
     last_batch_ms: float = 0.0  # processing time of the last batch
     last_event_id: str = ""

@@ -20,6 +20,7 @@ import pyarrow as pa
 from laminar.connectors.sse.source import RowBatch, SSETableSource
 from laminar.errors import LaminarError
 from laminar.runtime.stats import PipelineStats
+from laminar.runtime.time import NO_TIME
 from laminar.sql.executor import BatchQuery
 from laminar.sql.planner import StagedQuery
 
@@ -194,7 +195,9 @@ class ContinuousQuery:
     def _note_state(self, staged: StagedQuery) -> None:
         stats = self.stats
         stats.events_late = staged.late
-        stats.watermark = staged.watermark
+        watermark = staged.watermark
+        stats.watermark = watermark if watermark is not None and watermark > NO_TIME else None
+        stats.state_rows, stats.state_bytes, stats.state_spilled_bytes = staged.state_size
 
     def _last_delivered_id(
         self,

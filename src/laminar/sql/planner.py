@@ -388,6 +388,7 @@ class StagedQuery:
         self._json: duckdb.DuckDBPyConnection | None = None  # made at the first JSON row
         self._json_sql = json_lines_sql(self.columns, self.types, "SELECT * FROM __laminar_out")
         self.watermark: int | None = None
+        self._state_size = (0, 0, 0)
         self._first = self.stages[0]
         assert isinstance(self._first, BatchQuery)
 
@@ -422,6 +423,7 @@ class StagedQuery:
             elif rows is not None:
                 rows = stage.run([rows])
         self.watermark = watermark
+        self._measure()  # in the worker thread that ran the step: DuckDB is ours here
         return rows if rows is not None else self._empty()
 
     def _empty(self) -> pa.Table:
@@ -443,6 +445,20 @@ class StagedQuery:
             return self._json.sql(self._json_sql).to_arrow_table().column(0).to_pylist()
         finally:
             self._json.unregister("__laminar_out")
+
+    @property
+    def state_size(self) -> tuple[int, int, int]:
+        """(rows, bytes, spilled bytes) held by the operators: measured after each step."""
+        return self._state_size
+
+    def _measure(self) -> None:
+        rows = size = spilled = 0
+        for op in self.operators:
+            rows += op.state_rows
+            used, on_disk = op.memory()
+            size += used + on_disk
+            spilled += on_disk
+        self._state_size = (rows, size, spilled)
 
     @property
     def late(self) -> int:

@@ -367,21 +367,14 @@ class AggregateOperator:
         row = _one(self.con, f"SELECT count(*) FROM {ROWS}")
         return int(row[0]) if row else 0
 
-    @property
-    def state_bytes(self) -> int:
-        """Memory and disk the operator's DuckDB holds (open windows, groups)."""
-        row = _one(self.con,
+    def memory(self) -> tuple[int, int]:
+        """(bytes in memory, bytes spilled to disk) of the operator's DuckDB state."""
+        row = _one(
+            self.con,
             "SELECT coalesce(sum(memory_usage_bytes), 0), "
-            "coalesce(sum(temporary_storage_bytes), 0) FROM duckdb_memory()"
+            "coalesce(sum(temporary_storage_bytes), 0) FROM duckdb_memory()",
         )
-        return int(row[0]) + int(row[1]) if row else 0
-
-    @property
-    def spilled_bytes(self) -> int:
-        row = _one(self.con,
-            "SELECT coalesce(sum(temporary_storage_bytes), 0) FROM duckdb_memory()"
-        )
-        return int(row[0]) if row else 0
+        return (int(row[0]), int(row[1])) if row else (0, 0)
 
     def snapshot(self) -> bytes:
         """The rows of open windows/groups (Arrow IPC) and the watermark, as bytes."""
