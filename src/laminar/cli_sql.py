@@ -99,7 +99,8 @@ async def _run_pipelines(
     titled = len(streams) > 1
     sinks = [
         StdoutSink(
-            q.table, out, pretty=pretty, columns=q.columns, title=q.sql if titled else None
+            q.table, out, pretty=pretty, columns=q.columns, title=q.sql if titled else None,
+            keys=q.staged.keys if q.staged is not None else None,
         )
         if (pretty or out is not None) and q.sink is None
         else None

@@ -83,6 +83,55 @@ class LiveTable:
         self.out.flush()
 
 
+class UpdatingTable:
+    """An updating result (rows + ``op``) on a terminal: one line per group, updated in place.
+
+    ``c`` adds the group's line, ``u`` rewrites it, ``d`` removes it; after each batch
+    the table is redrawn over the previous drawing (ANSI: cursor up, clear below).
+    """
+
+    def __init__(
+        self, out: TextIO, columns: Sequence[str], keys: Sequence[str], title: str | None = None
+    ) -> None:
+        self.out = out
+        self.columns = [c for c in columns[:-1]]  # the last one is op
+        self.key_index = [self.columns.index(k) for k in keys]
+        self.title = title
+        self.groups: dict[tuple[Any, ...], list[str]] = {}
+        self._drawn = 0  # lines of the previous drawing
+
+    def write_rows(self, rows: Sequence[Sequence[Any]]) -> None:
+        for row in rows:
+            *values, op = row
+            key = tuple(_hashable(values[i]) for i in self.key_index)
+            if op == "d":
+                self.groups.pop(key, None)
+            else:
+                self.groups[key] = [_cell(v) for v in values]
+        widths = [min(max(len(c), 6), _CELL) for c in self.columns]
+        for cells in self.groups.values():
+            widths = [max(w, len(c)) for w, c in zip(widths, cells, strict=True)]
+
+        def line(cells: Sequence[str]) -> str:
+            return " │ ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+        lines = [f"── {self.title} ──"] if self.title else []
+        lines.append(line(self.columns))
+        lines.append("─┼─".join("─" * w for w in widths))
+        lines.extend(line(cells) for cells in self.groups.values())
+        lines.append(f"({len(self.groups)} group{'s' if len(self.groups) != 1 else ''})")
+        erase = f"\x1b[{self._drawn}F\x1b[J" if self._drawn else ""
+        self.out.write(erase + "\n".join(lines) + "\n")
+        self.out.flush()
+        self._drawn = len(lines)
+
+
+def _hashable(value: Any) -> Any:
+    return json.dumps(value, default=json_default, sort_keys=True) if isinstance(
+        value, (dict, list)
+    ) else value
+
+
 def print_rows(
     out: TextIO,
     columns: Sequence[str],

@@ -139,3 +139,21 @@ def test_windows_equal_one_group_by_however_the_stream_is_cut(
     # emitted windows come in watermark order; compare as one ordered answer
     got.sort(key=lambda r: (r["ws"], r["symbol"]))
     assert same(got, want, epoch=0), (got, want)
+
+
+def test_state_past_its_memory_limit_spills_to_disk(tmp_path: Any) -> None:
+    ctx = context()
+    ctx.memory_limit_mb = 64
+    ctx.spill_dir = str(tmp_path)
+    sql = "SELECT symbol, COUNT(*) AS n, TUMBLE(INTERVAL '1' HOUR) AS window FROM trades " \
+          "GROUP BY symbol, window"
+    staged = StagedQuery(build(sql, "SELECT", ctx))
+    n = 2_000_000
+    symbols = pa.array([f"symbol-{i:07d}" for i in range(n)])
+    table = pa.table({"symbol": symbols, "price": pa.array(range(n), pa.int64()),
+                      "ts": pa.array([1_000_000] * n, pa.timestamp("us"))}, schema=SCHEMA)
+    staged.run([table])
+    rows, size, spilled = staged.state_size
+    assert rows == n and spilled > 0 and size >= spilled
+    assert staged.finish().num_rows == n  # every group comes back from disk
+    staged.close()

@@ -27,16 +27,21 @@ class StdoutSink(Sink):
         pretty: bool = False,
         columns: Sequence[str] = (),
         title: str | None = None,
+        keys: Sequence[str] | None = None,
     ) -> None:
         super().__init__(table)
         self._out = out
         self._pretty = pretty
         self._live: Any = None
         if pretty:
-            from laminar.output import LiveTable
+            from laminar.output import LiveTable, UpdatingTable
 
             self.kind = "arrow"  # type: ignore[misc]
-            self._live = LiveTable(self.out, list(columns), title)
+            if keys is not None and columns and columns[-1] == "op":
+                # an updating result: the current row per group, redrawn in place
+                self._live = UpdatingTable(self.out, list(columns), list(keys), title)
+            else:
+                self._live = LiveTable(self.out, list(columns), title)
 
     @property
     def out(self) -> TextIO:

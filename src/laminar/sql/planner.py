@@ -141,6 +141,7 @@ class Built:
     schema: pa.Schema
     time: str | None  # SQL over the output giving each row's event time; None: arrival
     updating: bool
+    keys: list[str] | None = None  # output columns naming a group of an updating result
 
 
 def is_stateful(name: str, context: StreamContext, seen: frozenset[str] = frozenset()) -> bool:
@@ -198,7 +199,7 @@ def build(sql: str, label: str, context: StreamContext) -> Built:
                      _passthrough_time(time, tail.columns), False)
     head = _aggregate(shape, label, context, relation, schema, time)
     return Built([*stages, *head.stages], head.columns, head.types, head.schema, head.time,
-                 head.updating)
+                 head.updating, head.keys)
 
 
 def _stateless(
@@ -317,8 +318,25 @@ def _aggregate(
             out_time = f"{quote(window.alias)}.\"end\" - INTERVAL 1 MICROSECOND"
         elif "window_end" in operator.columns:
             out_time = "window_end - INTERVAL 1 MICROSECOND"
+    keys = _visible_keys(shape) if operator.updating else None
     return Built([pre_query, operator], list(operator.columns), list(operator.types),
-                 operator.schema, out_time, operator.updating)
+                 operator.schema, out_time, operator.updating, keys)
+
+
+def _visible_keys(shape: QueryShape) -> list[str] | None:
+    """The output columns that hold the group keys, or None when one is not selected."""
+    select = shape.tree
+    assert isinstance(select, exp.Select)
+    names = []
+    for key in _key_expressions(shape):
+        for projection in select.expressions:
+            inner = projection.this if isinstance(projection, exp.Alias) else projection
+            if inner == key:
+                names.append(projection.alias_or_name)
+                break
+        else:
+            return None
+    return names
 
 
 def _plain_projection(shape: QueryShape) -> bool:
@@ -384,6 +402,7 @@ class StagedQuery:
         self.columns = built.columns
         self.types = built.types
         self.updating = built.updating
+        self.keys = built.keys  # of an updating result: how a terminal finds a row again
         self.operators = [s for s in self.stages if isinstance(s, AggregateOperator)]
         self._json: duckdb.DuckDBPyConnection | None = None  # made at the first JSON row
         self._json_sql = json_lines_sql(self.columns, self.types, "SELECT * FROM __laminar_out")

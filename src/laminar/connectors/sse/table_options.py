@@ -153,7 +153,7 @@ def parse_table_options(
         watermark_delay_ms=_int(rest, "watermark_delay_ms", 0, 0, 7 * 86_400_000),
         idle_timeout_ms=_int(rest, "idle_timeout_ms", DEFAULT_IDLE_TIMEOUT_MS, 1, 86_400_000),
         state_memory_limit_mb=_int(
-            rest, "state_memory_limit_mb", DEFAULT_STATE_MEMORY_MB, 16, 1_048_576
+            rest, "state_memory_limit_mb", DEFAULT_STATE_MEMORY_MB, 64, 1_048_576
         ),
     )
     if parsed.event_time_field is None and "watermark_delay_ms" in options:
