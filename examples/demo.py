@@ -1,10 +1,11 @@
 """`make demo`: the embedded demo feed through a live SQL pipeline.
 
 Starts `laminar demo-server` in this process (port 0) and runs
-`laminar run examples/19_stock_prices.sql` as a child process — the product
-document's "Live Stock Prices" table and its `price_alerts` view — exactly as a
-user would in two terminals. Rows appear as alerts arrive; the query ends after
-LIMIT rows and the demo exits 0.
+`laminar run examples/demo.sql` as a child process — the product document's
+"Live Stock Prices" table with its `price_alerts` view, and beside it a windowed
+view (trades per symbol every 2 seconds) — exactly as a user would in two
+terminals. Alerts appear as they arrive, windows as they close; each query ends
+after its LIMIT and the demo exits 0.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from laminar.demo_server import start_demo_server
 
-PIPELINE = Path(__file__).with_name("19_stock_prices.sql")
+PIPELINE = Path(__file__).with_name("demo.sql")
 RATE = float(os.environ.get("LAMINAR_DEMO_RATE", "20"))  # events per second; tests raise it
 
 

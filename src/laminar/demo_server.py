@@ -24,7 +24,8 @@ Contract of every feed:
   ``Last-Event-ID: N`` (or ``?last_event_id=N``) continues at N+1;
 - the payload of event N is a pure function of (feed, seed, N), so a resumed
   stream repeats exactly what a fresh one sent; ``timestamp`` is the send time
-  unless ``?epoch=`` is given, then it is ``epoch + N / rate`` and deterministic too;
+  unless ``?epoch=`` is given, then it is ``epoch + N / rate`` (or ``epoch + N * step_ms``)
+  and deterministic too;
 - the first event carries ``retry:`` (``?retry=`` ms, default 1000);
 - ``?count=N`` ends the stream after id N, and a reconnection that asks for more
   (Last-Event-ID >= N) gets 204 No Content, which tells SSE clients to stop;
@@ -446,6 +447,10 @@ _FEED_PARAMS: dict[str, tuple[Callable[[str, str], Any], str]] = {
     "seed": (lambda k, v: _number(k, v, integer=True), "seed of the deterministic content"),
     "retry": (lambda k, v: _number(k, v, integer=True), "retry: value sent with event 1 (ms)"),
     "epoch": (lambda k, v: _epoch(v), "timestamps = epoch + id / rate (ISO or epoch ms)"),
+    "step_ms": (
+        lambda k, v: _number(k, v, minimum=0.001),
+        "with epoch: milliseconds of event time between ids (default 1000 / rate)",
+    ),
     "errors": (lambda k, v: _number(k, v), "fraction 0..1 of malformed payloads"),
     "keepalive": (lambda k, v: _number(k, v), "seconds between ': keep-alive' comments"),
     "drop_every": (
@@ -602,6 +607,8 @@ async def _feed_handler(request: web.Request) -> web.StreamResponse:
     keepalive = p.get("keepalive", config["keepalive_s"])
     epoch = p.get("epoch", config["epoch"])
     step = 1.0 / rate if rate > 0 else 0.001
+    if "step_ms" in p:
+        step = p["step_ms"] / 1000
     last = count if count is not None else math.inf
     if "drop_every" in p:
         last = min(last, first + p["drop_every"] - 1)

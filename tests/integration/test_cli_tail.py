@@ -276,5 +276,9 @@ def test_make_demo_script_runs_and_exits_0():
     )
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
-    assert len(rows) == 10  # the pipeline's LIMIT
-    assert all(row["price"] > 1000 or row["price"] < 10 for row in rows)
+    alerts = [row for row in rows if "price" in row]
+    windows = [row for row in rows if "window" in row]
+    assert len(alerts) == 10 and len(windows) == 12  # each query's LIMIT
+    assert all(row["price"] > 1000 or row["price"] < 10 for row in alerts)
+    assert all(row["trades"] > 0 and row["window"]["end"] > row["window"]["start"]
+               for row in windows)

@@ -201,3 +201,51 @@ async def test_21_iot(demo: str) -> None:
     *_, rows = await run_example("21_iot_sensors.sql", demo)
     assert len(rows) == 5
     assert all(r["reading_type"] == "temperature" and r["unit"] == "celsius" for r in rows)
+
+
+# -- windows (examples/windows_*.sql) ---------------------------------------------------
+
+
+def _second(ts: datetime) -> int:
+    return int((ts - datetime(2026, 1, 1)).total_seconds())
+
+
+async def test_windows_trades_per_symbol(demo: str) -> None:
+    _, rows = await run_example("windows_trades_per_symbol.sql", demo)
+    starts = sorted({_second(r["window"]["start"]) for r in rows})
+    assert starts == [0, 10, 20, 30]  # 30,000 events 1 ms apart: ids 1..9999 in the first
+    assert sum(r["trades"] for r in rows) == 30_000
+    per_window = {s: sum(r["trades"] for r in rows if _second(r["window"]["start"]) == s)
+                  for s in starts}
+    assert per_window == {0: 9_999, 10: 10_000, 20: 10_000, 30: 1}
+    assert {r["symbol"] for r in rows if _second(r["window"]["start"]) == 0} == {
+        "AAPL", "MSFT", "GOOG", "AMZN", "TSLA", "META", "NFLX", "BKNG", "SIRI"
+    }
+    # emitted in window order, symbols sorted within a window
+    keys = [(_second(r["window"]["start"]), r["symbol"]) for r in rows]
+    assert keys == sorted(keys)
+
+
+async def test_windows_sensor_averages(demo: str) -> None:
+    _, rows = await run_example("windows_sensor_averages.sql", demo)
+    assert sorted({_second(r["window_start"]) for r in rows}) == [0, 60, 120]
+    assert {r["device_id"] for r in rows} == {f"sensor-{i:03d}" for i in range(1, 13)}
+    assert all(10 < r["avg_temperature"] < 30 and r["readings"] > 0 for r in rows)
+    assert all(_second(r["window_end"]) - _second(r["window_start"]) == 60 for r in rows)
+
+
+async def test_windows_top_symbols_is_an_updating_result(demo: str) -> None:
+    _, changes = await run_example("windows_top_symbols.sql", demo)
+    assert {c["op"] for c in changes} <= {"c", "u"} and changes[0]["op"] == "c"
+    final: dict[str, dict[str, Any]] = {}
+    for change in changes:
+        final[change["symbol"]] = change
+    assert sum(r["trades"] for r in final.values()) <= 5_000
+    assert "BKNG" not in final or final["BKNG"]["trades"] > 100
+
+
+async def test_windows_cascade(demo: str) -> None:
+    *_, rows = await run_example("windows_cascade.sql", demo)
+    assert [_second(r["window"]["start"]) for r in rows] == [0, 10, 20]
+    assert sum(r["trades"] for r in rows) == 20_000
+    assert all(r["busiest_second"] <= 1_000 for r in rows)
