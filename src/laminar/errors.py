@@ -139,6 +139,8 @@ class ContentTypeError(SourceError):
 class ReconnectExhaustedError(SourceError):
     """The source gave up after max_reconnect_attempts failed attempts."""
 
+    reason: str | None = None  # of the last failed attempt ("eof": a clean end of stream)
+
 
 class PayloadError(LaminarError):
     """An event payload could not be parsed or converted into the table's columns."""

@@ -380,3 +380,14 @@ async def test_processing_time_windows_follow_the_clock() -> None:
                                             "end": "2026-01-01T00:01:00.000000Z"}}]
         go.set()
         await batches.aclose()
+
+
+async def test_exhausted_reconnection_after_a_clean_end_still_emits_every_window() -> None:
+    ddl = TRADES.replace("reconnect_interval_ms = 10", "max_reconnect_attempts = 0")
+    rows = await run_json(
+        Stream(*TRADES_STREAM),
+        ddl,
+        "SELECT COUNT(*) AS n, TUMBLE(INTERVAL '10' SECOND) AS window FROM trades "
+        "GROUP BY window",
+    )
+    assert [r["n"] for r in rows] == [3, 2, 1]

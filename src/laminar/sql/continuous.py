@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import pyarrow as pa
 
 from laminar.connectors.sse.source import RowBatch, SSETableSource
-from laminar.errors import LaminarError
+from laminar.errors import LaminarError, ReconnectExhaustedError
 from laminar.runtime.stats import PipelineStats
 from laminar.runtime.time import NO_TIME
 from laminar.sql.executor import BatchQuery
@@ -160,15 +160,20 @@ class ContinuousQuery:
                         break
             else:
                 if staged is not None:  # the source ended for good: close every window
-                    result = await self._execute_staged(
-                        staged.finish, execute != self.query.run
-                    )
-                    produced = size(result)
-                    if remaining is not None and produced > remaining:
-                        result, produced = head(result, remaining), remaining
-                    if produced or yield_empty:
-                        stats.rows_out += produced
+                    result = await self._finish(staged, execute, size, head, remaining)
+                    if size(result) or yield_empty:
                         yield result
+            stats.state = "finished"
+        except ReconnectExhaustedError as exc:
+            if staged is None or exc.reason != "eof":
+                stats.state = "failed"
+                stats.error = str(exc)
+                raise
+            # The stream ended cleanly and reconnecting ran out: an end for good, like a
+            # 204. Every open window is emitted, and the query finishes.
+            result = await self._finish(staged, execute, size, head, remaining)
+            if size(result) or yield_empty:
+                yield result
             stats.state = "finished"
         except LaminarError as exc:
             stats.state = "failed"
@@ -184,6 +189,22 @@ class ContinuousQuery:
             if monitor is not None:
                 monitor.stop()
             self.close()
+
+    async def _finish(
+        self,
+        staged: StagedQuery,
+        execute: Callable[[list[pa.Table]], T],
+        size: Callable[[T], int],
+        head: Callable[[T, int], T],
+        remaining: int | None,
+    ) -> Any:
+        """Every open window (the source ended for good), cut to what LIMIT still allows."""
+        result = await self._execute_staged(staged.finish, execute != self.query.run)
+        produced = size(result)
+        if remaining is not None and produced > remaining:
+            result, produced = head(result, remaining), remaining
+        self.stats.rows_out += produced
+        return result
 
     async def _execute_staged(self, step: Callable[[], pa.Table], as_json: bool) -> Any:
         staged = self.staged

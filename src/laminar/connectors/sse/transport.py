@@ -566,6 +566,7 @@ class EventSource:
             exhausted = ReconnectExhaustedError(
                 f"{opts.display_endpoint}: {text}; last error: {retry.message}"
             )
+            exhausted.reason = retry.reason  # "eof": the stream had ended cleanly
             if isinstance(error, LaminarError):
                 raise exhausted from error
             raise exhausted
