@@ -121,3 +121,29 @@ async def test_sql_shell_keeps_going_after_an_error(demo: str, tmp_path: Path) -
     assert code == 0
     assert "did you mean 'SELECT'" in err
     assert out.strip() == ""  # no table: no rows from either query
+
+
+async def test_run_a_windowed_pipeline_and_sql_shell(demo: str, tmp_path: Path) -> None:
+    pipeline = tmp_path / "windows.sql"
+    pipeline.write_text(
+        "CREATE TABLE trades (symbol TEXT, price DECIMAL, volume BIGINT, timestamp TIMESTAMP)"
+        " WITH (endpoint = '${LAMINAR_DEMO}/stocks?rate=0&count=3000&step_ms=10&"
+        "epoch=2026-01-01T00:00:00Z', event_time_field = 'timestamp');\n"
+        "SELECT COUNT(*) AS n, TUMBLE(INTERVAL '10' SECOND) AS window FROM trades "
+        "GROUP BY window;\n"
+    )
+    code, out, err = await laminar("run", str(pipeline), url=demo, cwd=tmp_path)
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert [r["n"] for r in rows] == [999, 1000, 1000, 1]
+    assert rows[0]["window"] == {"start": "2026-01-01T00:00:00.000000Z",
+                                 "end": "2026-01-01T00:00:10.000000Z"}
+    shell = tmp_path / "shell"  # a fresh state directory: the first run committed its end
+    shell.mkdir()
+    code, out, err = await laminar(
+        "sql", url=demo, cwd=shell,
+        stdin=pipeline.read_text().replace("GROUP BY window;", "GROUP BY window LIMIT 2;"),
+    )
+    assert code == 0, err
+    assert [json.loads(line)["n"] for line in out.splitlines() if line.startswith("{")] == [
+        999, 1000]

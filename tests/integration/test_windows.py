@@ -391,3 +391,35 @@ async def test_exhausted_reconnection_after_a_clean_end_still_emits_every_window
         "GROUP BY window",
     )
     assert [r["n"] for r in rows] == [3, 2, 1]
+
+
+def test_python_api_iterates_windows() -> None:
+    import threading
+
+    from laminar import connect
+
+    async def serve(ready: threading.Event, done: threading.Event, box: list[str]) -> None:
+        async with SSEServer(Stream(*TRADES_STREAM)) as server:
+            box.append(server.url)
+            ready.set()
+            while not done.is_set():
+                await asyncio.sleep(0.01)
+
+    ready, done, box = threading.Event(), threading.Event(), []
+    thread = threading.Thread(target=lambda: asyncio.run(serve(ready, done, box)))
+    thread.start()
+    try:
+        assert ready.wait(10)
+        db = connect(env={})
+        db.execute(TRADES.replace("{url}", box[0]))
+        rows = list(db.execute(
+            "SELECT symbol, COUNT(*) AS n, TUMBLE(INTERVAL '10' SECOND) AS window "
+            "FROM trades GROUP BY symbol, window"
+        ))
+        db.close()
+    finally:
+        done.set()
+        thread.join()
+    assert [(r["symbol"], r["n"], r["window"]["start"].second) for r in rows] == [
+        ("A", 2, 0), ("B", 1, 0), ("A", 1, 10), ("B", 1, 10), ("A", 1, 20)
+    ]
