@@ -258,7 +258,9 @@ class Engine:
         if len(tables) > 1:
             raise SQLError(
                 f"{label}: the query reads {len(tables)} streams ({', '.join(tables)}); "
-                "joining streams needs windows, which are not available yet — query one stream"
+                "stream-stream joins are not supported. Supported over one stream: filters, "
+                "projections, windows (TUMBLE, HOP, SESSION), GROUP BY, and views over "
+                "windowed views"
             )
         if system:
             raise SQLError(f"{label}: a query over a stream cannot read system tables too")
