@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -48,7 +47,7 @@ from laminar.sql.continuous import ContinuousQuery
 from laminar.sql.executor import BatchQuery, quote
 from laminar.sql.parser import parse_statements
 from laminar.sql.planner import StagedQuery, StreamContext, build
-from laminar.sql.query import parse, relations
+from laminar.sql.query import parse, relations, rename_qualified
 
 CONNECTORS = ("sse_source", "sse")
 logger = logging.getLogger("laminar.sql")
@@ -622,14 +621,8 @@ def _locate(exc: LaminarError, stmt: ast.Statement) -> None:
 
 
 # DuckDB has a catalog of its own named "system", so system.* names are rewritten
-# to registered relations before DuckDB sees the query.
-# String literals are matched first and kept as they are: only names are rewritten.
-_SYSTEM_NAME = re.compile(
-    r"'(?:[^']|'')*'|\bsystem\s*\.\s*("
-    + "|".join(n.split(".")[1] for n in SYSTEM_TABLE_NAMES)
-    + r")\b",
-    re.IGNORECASE,
-)
+# to registered relations before DuckDB sees the query (token by token: string
+# literals and quoted identifiers stay as they are).
 
 
 def _system_relation(name: str) -> str:
@@ -637,10 +630,8 @@ def _system_relation(name: str) -> str:
 
 
 def _use_system_relations(sql: str) -> str:
-    return _SYSTEM_NAME.sub(
-        lambda m: _system_relation("system." + m.group(1).lower()) if m.group(1) else m.group(0),
-        sql,
-    )
+    return rename_qualified(sql, "system", {n.split(".")[1]: _system_relation(n)
+                                            for n in SYSTEM_TABLE_NAMES})
 
 
 def _default_system_tables(engine: Engine) -> dict[str, Any]:

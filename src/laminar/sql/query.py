@@ -156,6 +156,34 @@ def rename_relations(sql: str, renames: dict[str, str]) -> str:
     return tree.sql(DIALECT)
 
 
+def rename_qualified(sql: str, schema: str, names: dict[str, str]) -> str:
+    """``sql`` with every ``schema.name`` (``name`` in ``names``) replaced by ``names[name]``.
+
+    Token by token, so string literals, comments and quoted identifiers are never
+    touched and the rest of the text is kept exactly as written.
+    """
+    try:
+        tokens = sqlglot.Dialect.get_or_raise(DIALECT).tokenize(sql)
+    except Exception:  # DuckDB reports the problem when it runs the query
+        return sql
+    out: list[str] = []
+    last = 0
+    for first, dot, name in zip(tokens, tokens[1:], tokens[2:], strict=False):
+        if (
+            first.token_type is not TokenType.STRING
+            and first.text.lower() == schema
+            and dot.token_type is TokenType.DOT
+            and name.token_type is not TokenType.STRING
+            and name.text.lower() in names
+            and first.start >= last
+        ):
+            out.append(sql[last : first.start])
+            out.append(names[name.text.lower()])
+            last = name.end + 1
+    out.append(sql[last:])
+    return "".join(out)
+
+
 def referenced_columns(tree: exp.Expression) -> set[str]:
     """Lower-cased names of the columns ``tree`` references (qualifiers dropped)."""
     return {c.name.lower() for c in tree.find_all(exp.Column) if c.name}
