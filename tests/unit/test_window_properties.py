@@ -158,11 +158,3 @@ def test_state_past_its_memory_limit_spills_to_disk(tmp_path: Any) -> None:
     assert staged.finish().num_rows == n  # every group comes back from disk
     staged.close()
 
-
-def test_system_names_are_renamed_token_by_token() -> None:
-    from laminar.sql.query import rename_qualified
-
-    sql = "SELECT 'system.connector_status' AS s, x FROM system . connector_status -- system.x"
-    assert rename_qualified(sql, "system", {"connector_status": "__rel"}) == (
-        "SELECT 'system.connector_status' AS s, x FROM __rel -- system.x"
-    )
