@@ -19,12 +19,12 @@ independently.
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from laminar.runtime.commit import DEFAULT_TICK_S, Committer, run_pipeline
+from laminar.runtime.pipeline import run_together
 from laminar.runtime.state import StateStore
 from laminar.sinks import Sink, build_sink
 from laminar.sinks.stdout import StdoutSink
@@ -102,32 +102,12 @@ async def run_all(
             n += 1
         keys.append(key)
     chosen = list(sinks) if sinks is not None else [None] * len(queries)
-    tasks = [
-        asyncio.create_task(run_query(q, state=state, sink=s, key=k, env=env), name=k)
+    jobs = [
+        (k, functools.partial(run_query, q, state=state, sink=s, key=k, env=env))
         for q, s, k in zip(queries, chosen, keys, strict=True)
     ]
     try:
-        await asyncio.gather(*tasks)
+        await run_together(jobs)
     finally:
-        # Stop the others once (a failure elsewhere) — never cancel again a pipeline that
-        # is already shutting down (SIGTERM cancelled them all through gather): a second
-        # cancel would cut its flush and commit short.
-        for task in tasks:
-            if not task.done() and not task.cancelling():
-                task.cancel()
-        await _wait_all(tasks)
         for query in queries:
             query.close()
-
-
-async def _wait_all(tasks: Sequence[asyncio.Task[Any]]) -> None:
-    """Wait until every task has finished, even if this waiter is cancelled meanwhile."""
-    pending = asyncio.gather(*tasks, return_exceptions=True)
-    cancelled = False
-    while not pending.done():
-        try:
-            await asyncio.shield(pending)
-        except asyncio.CancelledError:
-            cancelled = True  # the shutdowns in progress keep their own deadline
-    if cancelled:
-        raise asyncio.CancelledError
