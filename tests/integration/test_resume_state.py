@@ -15,7 +15,7 @@ import pytest
 from tests.support.sse_server import SSEServer, Stream, drop, format_event, raw
 
 from laminar.errors import StateError
-from laminar.runtime.state import StateStore
+from laminar.runtime.state import StateStore, decode_dedup, encode_dedup
 from laminar.sql.continuous import ContinuousQuery
 from laminar.sql.engine import Engine
 from laminar.sql.pipelines import run_all
@@ -174,12 +174,47 @@ def test_a_second_process_gets_a_clear_error(tmp_path: Path) -> None:
 
 def test_checkpoint_round_trip_keeps_key_types(tmp_path: Path) -> None:
     with StateStore.open(tmp_path) as state:
-        state.commit("t->o", "t", "9", [("a", 1), (2, 3), (2.5, 4), (True, 5)])
+        dedup = encode_dedup([("a", 1), (2, 3), (2.5, 4), (True, 5)])
+        state.commit("t->o", "t", "9", {"dedup": dedup, "window": b"\x00\xff"}, {"f": [1]})
         checkpoint = state.checkpoint("t->o")
         assert checkpoint is not None
-        assert checkpoint.dedup == [("a", 1), (2, 3), (2.5, 4), (True, 5)]
+        assert decode_dedup(checkpoint.states["dedup"]) == [("a", 1), (2, 3), (2.5, 4), (True, 5)]
+        assert checkpoint.states["window"] == b"\x00\xff"
+        assert checkpoint.sink_txn == {"f": [1]}
+        state.commit("t->o", "t", "10", {"window": b"1"})  # states are replaced, not merged
+        assert state.checkpoints()[0].states == {"window": b"1"}
+        assert state.checkpoints()[0].sink_txn is None
         state.forget_table("t")
         assert state.checkpoint("t->o") is None
+        assert state._db.execute("SELECT COUNT(*) FROM checkpoint_states").fetchone() == (0,)
+
+
+def test_a_version_1_store_keeps_its_dedup_checkpoints(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "state.db")
+    db.executescript(
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO meta VALUES ('schema_version', '1');
+        CREATE TABLE checkpoints (pipeline TEXT PRIMARY KEY, source_table TEXT NOT NULL,
+            last_event_id TEXT NOT NULL, dedup TEXT, committed_at REAL NOT NULL);
+        INSERT INTO checkpoints VALUES ('t->o', 't', '7', '[["s","k",5],["i",2,6]]', 1.0);
+        INSERT INTO checkpoints VALUES ('u->o', 'u', '3', NULL, 1.0);
+        """
+    )
+    db.commit()
+    db.close()
+    with StateStore.open(tmp_path) as state:
+        first, second = state.checkpoints()
+        assert first.last_event_id == "7"
+        assert decode_dedup(first.states["dedup"]) == [("k", 5), (2, 6)]
+        assert (second.last_event_id, second.states, second.sink_txn) == ("3", {}, None)
+        state.commit("t->o", "t", "8", {}, {"publish": []})
+    with StateStore.open(tmp_path) as state:  # migrated once; the new schema is used
+        assert state.checkpoint("t->o").sink_txn == {"publish": []}  # type: ignore[union-attr]
+        version = state._db.execute("SELECT value FROM meta WHERE key = 'schema_version'")
+        assert version.fetchone() == ("2",)
 
 
 async def test_a_committed_id_is_sent_back_literally_never_expanded(tmp_path: Path) -> None:

@@ -5,9 +5,7 @@ Real SSE and HTTP servers on 127.0.0.1; pipelines run in-process with run_all.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -16,7 +14,6 @@ from aiohttp import web
 from tests.support.sse_server import SSEServer, Stream, format_event, raw
 
 from laminar.errors import ConfigError, PipelineError
-from laminar.sinks.filesystem import FilesystemSink
 from laminar.sql.continuous import ContinuousQuery
 from laminar.sql.engine import Engine
 from laminar.sql.pipelines import run_all
@@ -63,41 +60,6 @@ async def test_filesystem_rolls_by_size_and_files_are_whole(tmp_path: Path, fmt:
             rows.extend(pq.read_table(path).to_pylist())
     assert [r["n"] for r in rows] == list(range(2, 1001, 2))
     assert rows[0] == {"n": 2, "doubled": 6.0}  # the sink's columns, in its order
-
-
-async def test_filesystem_rolls_by_time_and_hides_the_open_file(tmp_path: Path) -> None:
-    sink = FilesystemSink("t", str(tmp_path), rollover_interval_ms=50)
-    await sink.open()
-    await sink.write(['{"a":1}'])
-    assert await sink.flush() is False  # still in progress: not durable, no commit
-    assert [p.name.startswith(".") for p in tmp_path.iterdir()] == [True]
-    await asyncio.sleep(0.06)
-    assert await sink.flush() is True
-    [final] = list(tmp_path.iterdir())
-    assert final.read_text() == '{"a":1}\n'
-    crashed = tmp_path / f".t-999999999-{'1' * 19}-00001.jsonl.inprogress"  # pid long gone
-    crashed.write_text("half")
-    live = tmp_path / f".t-{os.getpid()}-{'2' * 19}-00001.jsonl.inprogress"  # a live writer's
-    live.write_text("busy")
-    await FilesystemSink("t", str(tmp_path)).open()
-    assert sorted(tmp_path.iterdir()) == sorted([final, live])
-
-
-async def test_filesystem_write_failure_discards_and_fails_the_sink(tmp_path: Path) -> None:
-    sink = FilesystemSink("t", str(tmp_path), rollover_interval_ms=60_000)
-    await sink.open()
-    await sink.write(['{"a":1}'])
-
-    def disk_full(rows: object) -> None:
-        sink._handle.write(b'{"a":2, "torn')
-        raise OSError(28, "No space left on device")
-
-    sink._write = disk_full  # type: ignore[method-assign]
-    with pytest.raises(PipelineError, match="No space left"):
-        await sink.write(['{"a":2}'])
-    assert sink.failed
-    await sink.close()
-    assert list(tmp_path.iterdir()) == []  # nothing torn published; the rows are replayed
 
 
 async def test_webhook_posts_batches_and_retries_with_backoff(tmp_path: Path) -> None:

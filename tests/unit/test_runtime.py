@@ -156,20 +156,3 @@ def test_dedup_snapshot_as_of_a_batch_leaves_later_keys_out() -> None:
     dedup.keep_mask(["c"], [10])  # a later batch, same millisecond
     assert dedup.snapshot(upto=mark) == [("a", 10), ("b", 10)]
     assert dedup.snapshot() == [("a", 10), ("b", 10), ("c", 10)]
-
-
-def test_commit_saves_the_dedup_state_of_the_pending_id(tmp_path) -> None:
-    from laminar.runtime.commit import Committer
-    from laminar.runtime.state import StateStore
-
-    dedup = WindowDeduplicator(window_ms=60_000)
-    with StateStore.open(tmp_path) as store:
-        committer = Committer(store, "t->stdout", "t", dedup.snapshot, lambda: dedup.mark)
-        dedup.keep_mask(["k1"], [1])
-        committer.handed("1")  # batch 1's rows are in the sink
-        dedup.keep_mask(["k2"], [2])  # batch 2 processed, not yet handed
-        committer.commit()  # e.g. the 1 s ticker, between the two
-        checkpoint = store.checkpoint("t->stdout")
-    assert checkpoint is not None and checkpoint.last_event_id == "1"
-    # k2 is not in it: after a restart, event 2 is sent again and must not be dropped
-    assert [key for key, _ in checkpoint.dedup] == ["k1"]

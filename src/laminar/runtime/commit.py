@@ -1,24 +1,42 @@
-"""The commit protocol: a pipeline's rows go to its sink, then its position to the state store.
+"""The commit protocol: checkpoints that bind a pipeline's position, its state and its sink.
 
 ``run_pipeline(batches, sink, committer)`` drives one pipeline. ``batches``
 yields ``(rows, last_event_id)`` for every micro-batch in order — rows may be
-empty (all filtered out) — where ``last_event_id`` is the id of the last
-event the batch covers. For each batch:
+empty (all filtered out; an idle source may also yield empty batches with
+the same id) — where ``last_event_id`` is the id of the last event the batch
+covers. For each batch, the rows are handed to the sink (``write``; shielded
+from cancellation so a shutdown never tears a write in half). Then, while the
+batch iterator is suspended — every operator's state is that of the batch's
+id — comes the *checkpoint barrier*: when a checkpoint is due (something new
+since the last one, and ``checkpoint_interval_s`` elapsed; 0 = at every such
+batch), the pipeline
 
-1. the rows are handed to the sink (``write``; shielded from cancellation so
-   a shutdown never tears a write in half);
-2. the batch's id becomes *pending*;
-3. ``sink.flush()``; when it answers True (everything written is durable),
-   the pending id is committed with the dedup state in one SQLite
-   transaction (``Committer.commit``).
+1. takes ``snapshot()``: every operator's serialized state, by operator name;
+2. ``txn = await sink.prepare()``: the sink's rows made durable and staged;
+3. commits id, states and ``txn`` in one SQLite transaction
+   (``Committer.commit`` -> ``StateStore.commit``);
+4. ``await sink.publish(txn)``: the staged rows become visible.
 
-So a committed id never runs ahead of the rows in the sink: after ``kill -9``
-the source resumes from it and at most the uncommitted tail is sent again. A
-ticker flushes and commits every ``tick_s`` so a buffering sink (a file not
-yet rolled) commits on time while the stream is idle. On the way out — end of
-stream, error or cancellation (SIGINT/SIGTERM) — reading stops first, then
-``sink.close()`` makes everything written durable and the last id is
-committed; cleanup has its own deadline (``shutdown_timeout_s``).
+A crash before 3 leaves the previous checkpoint: on restart ``sink.recover``
+drops the staged rows and the source resumes after the previous id, so they
+are sent again. A crash between 3 and 4 is repaired by ``recover``, which
+publishes the committed ``txn`` again (idempotently). A failed write, prepare
+or publish stops the pipeline with the sink's error; nothing is committed
+after it.
+
+A ticker runs ``sink.tick()`` every ``tick_s`` (housekeeping: stdout flushes;
+the filesystem sink publishes an aged file whose rows are all committed). It
+never snapshots state while the iterator may be mid-batch, unless the caller
+says its snapshot is safe at any time (``snapshot_anytime``: the SSE source's
+dedup state is versioned by batch marks), in which case it also takes the
+checkpoints an idle stream would otherwise postpone.
+
+On the way out — end of stream, error or cancellation (SIGINT/SIGTERM) —
+reading stops first, a write in flight finishes, ``sink.close()`` ends the
+sink, then a last checkpoint is taken if the state is that of the last
+handed batch (the iterator ended or was suspended, or ``snapshot_anytime``)
+and the sink has not failed. Cleanup has its own deadline
+(``shutdown_timeout_s``).
 """
 
 from __future__ import annotations
@@ -26,10 +44,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Hashable
+import time
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from laminar.runtime.state import StateStore
+from laminar.errors import PipelineError
+from laminar.runtime.state import Checkpoint, StateStore
 from laminar.sinks.base import Sink
 
 logger = logging.getLogger("laminar.runtime")
@@ -37,44 +57,115 @@ logger = logging.getLogger("laminar.runtime")
 DEFAULT_TICK_S = 1.0
 SHUTDOWN_TIMEOUT_S = 10.0
 
+Snapshot = Callable[[], dict[str, bytes]]
+
 
 class Committer:
-    """Commits one pipeline's position; a no-op without a store (persist_event_id off)."""
+    """One pipeline's checkpoints in the state store; without a store (persist_event_id
+    off) nothing is recorded, but the sink is still prepared and published."""
 
     def __init__(
         self,
         store: StateStore | None,
         pipeline: str,
         source_table: str,
-        dedup_snapshot: Callable[[int | None], list[tuple[Hashable, int]]] | None = None,
-        dedup_mark: Callable[[], int] | None = None,
+        snapshot: Snapshot | None = None,
     ) -> None:
         self.store = store
         self.pipeline = pipeline
         self.source_table = source_table
-        self._snapshot = dedup_snapshot
-        # Marks the dedup state of the batch being handed, so that the commit saves the
-        # state *of the pending id*, not of batches processed since (see runtime.dedup).
-        self._mark = dedup_mark
-        self.pending_mark: int | None = None
-        self.pending: str | None = None
-        self.committed: str | None = None
+        self._snapshot = snapshot
+        # The checkpoint this run starts from (its sink_txn goes to sink.recover).
+        self.restored: Checkpoint | None = store.checkpoint(pipeline) if store else None
+        self.committed: str | None = self.restored.last_event_id if self.restored else None
         self.commits = 0
 
-    def handed(self, event_id: str) -> None:
-        """Every row of the events up to ``event_id`` has been written to the sink."""
-        if event_id:
-            self.pending = event_id
-            self.pending_mark = self._mark() if self._mark is not None else None
+    @property
+    def recovered_txn(self) -> Any:
+        return self.restored.sink_txn if self.restored is not None else None
 
-    def commit(self) -> None:
-        """Record the pending id (call only when the sink said its rows are durable)."""
-        if self.store is None or self.pending is None or self.pending == self.committed:
+    def snapshot(self) -> dict[str, bytes]:
+        """Every operator's state; call only at a barrier (see the module docstring)."""
+        return self._snapshot() if self._snapshot is not None else {}
+
+    def commit(self, event_id: str, states: dict[str, bytes], txn: Any) -> None:
+        """Record ``event_id``, ``states`` and the sink's ``txn`` in one transaction.
+
+        Without an id (a stream whose events carry none) there is nothing to resume
+        from: nothing is recorded.
+        """
+        if self.store is None or not event_id:
             return
-        dedup = self._snapshot(self.pending_mark) if self._snapshot is not None else None
-        self.store.commit(self.pipeline, self.source_table, self.pending, dedup)
-        self.committed = self.pending
+        self.store.commit(self.pipeline, self.source_table, event_id, states, txn)
+        self.committed = event_id
         self.commits += 1
+
+
+class _Run:
+    """The mutable state of one run_pipeline call."""
+
+    def __init__(
+        self,
+        sink: Sink,
+        committer: Committer,
+        interval_s: float,
+        snapshot_anytime: bool,
+        clock: Callable[[], float],
+    ) -> None:
+        self.sink = sink
+        self.committer = committer
+        self.interval_s = interval_s
+        self.snapshot_anytime = snapshot_anytime
+        self.clock = clock
+        self.lock = asyncio.Lock()
+        self.handed = committer.committed or ""  # last id whose rows are all in the sink
+        self.checkpointed = self.handed
+        self.written = False  # rows written since the last checkpoint
+        self.last_at = clock()
+        self.in_batch = False  # a batch was received and is not yet handed
+        self.pulling = False  # the iterator may be working on the next batch
+        self.tick_error: BaseException | None = None
+
+    def due(self) -> bool:
+        if not self.written and self.handed == self.checkpointed:
+            return False
+        interval = max(self.interval_s, self.sink.min_checkpoint_interval_s)
+        return self.clock() - self.last_at >= interval
+
+    def consistent(self) -> bool:
+        """Whether the operators' state is that of the last handed batch."""
+        return not self.in_batch and (not self.pulling or self.snapshot_anytime)
+
+    async def checkpoint(self) -> None:
+        sink = self.sink
+        if sink.failed:
+            raise PipelineError(
+                f"pipeline {self.committer.pipeline}: sink {sink.table} failed earlier; "
+                "nothing more is committed (a restart sends the uncommitted rows again)"
+            )
+        event_id = self.handed
+        states = self.committer.snapshot()  # before any await: the barrier's state
+        txn = await sink.prepare()
+        self.committer.commit(event_id, states, txn)
+        self.checkpointed, self.written, self.last_at = event_id, False, self.clock()
+        await sink.publish(txn)
+
+    async def ticker(self, tick_s: float) -> None:
+        while True:
+            await asyncio.sleep(tick_s)
+            async with self.lock:
+                try:
+                    if self.snapshot_anytime and self.consistent() and self.due():
+                        await self.checkpoint()
+                    await self.sink.tick()
+                except Exception as exc:  # the next barrier raises it
+                    logger.error(
+                        "pipeline %s: the sink failed (%s); nothing more is committed",
+                        self.committer.pipeline,
+                        exc,
+                    )
+                    self.tick_error = exc
+                    return
 
 
 async def run_pipeline(
@@ -83,58 +174,52 @@ async def run_pipeline(
     committer: Committer,
     *,
     tick_s: float = DEFAULT_TICK_S,
+    checkpoint_interval_s: float = 0.0,
+    snapshot_anytime: bool = False,
     shutdown_timeout_s: float = SHUTDOWN_TIMEOUT_S,
+    clock: Callable[[], float] = time.monotonic,
 ) -> None:
     """Run until ``batches`` ends; see the module docstring."""
-    lock = asyncio.Lock()
-
-    async def flush_and_commit() -> None:
-        if await sink.flush() and not sink.failed:
-            committer.commit()
-
-    async def ticker() -> None:
-        while True:
-            await asyncio.sleep(tick_s)
-            async with lock:
-                try:
-                    await flush_and_commit()
-                except Exception as exc:  # the next write or the shutdown reports it too
-                    logger.error(
-                        "pipeline %s: flushing the sink failed (%s); nothing more is "
-                        "committed until it works",
-                        committer.pipeline,
-                        exc,
-                    )
-
+    run = _Run(sink, committer, checkpoint_interval_s, snapshot_anytime, clock)
+    sink.pipeline = committer.pipeline
     await sink.open()
-    tick = asyncio.create_task(ticker(), name=f"laminar-commit-{committer.pipeline}")
+    await sink.recover(committer.recovered_txn)
+    tick = asyncio.create_task(run.ticker(tick_s), name=f"laminar-commit-{committer.pipeline}")
     write: asyncio.Future[None] | None = None
     write_id = ""  # the last event id of the batch being written
     try:
+        run.pulling = True
         async for rows, event_id in batches:
-            async with lock:
+            run.pulling, run.in_batch = False, True
+            async with run.lock:
+                if run.tick_error is not None:
+                    raise run.tick_error
                 if len(rows):
                     write, write_id = asyncio.ensure_future(sink.write(rows)), event_id
                     await asyncio.shield(write)
                     write = None
-                committer.handed(event_id)
-                await flush_and_commit()
+                    run.written = True
+                run.handed, run.in_batch = event_id or run.handed, False
+                if run.due():
+                    await run.checkpoint()
+            run.pulling = True
+        run.pulling = False  # the iterator ended: its state is the last batch's
     finally:
         tick.cancel()
         with contextlib.suppress(BaseException):
             await tick
-        await _shutdown(batches, sink, committer, write, write_id, shutdown_timeout_s)
+        await _shutdown(batches, run, write, write_id, shutdown_timeout_s)
 
 
 async def _shutdown(
     batches: AsyncIterator[tuple[Any, str]],
-    sink: Sink,
-    committer: Committer,
+    run: _Run,
     write: asyncio.Future[None] | None,
     write_id: str,
     timeout_s: float,
 ) -> None:
-    """Stop reading, let a write in flight finish, close the sink, commit."""
+    """Stop reading, let a write in flight finish, close the sink, take a last checkpoint."""
+    sink = run.sink
     try:
         async with asyncio.timeout(timeout_s):
             with contextlib.suppress(Exception):
@@ -145,14 +230,19 @@ async def _shutdown(
                 except Exception:
                     pass  # not all its rows may be in the sink: keep its id uncommitted
                 else:
-                    committer.handed(write_id)  # all its rows are in the sink now
+                    # All its rows are in the sink.
+                    run.written, run.in_batch = True, False
+                    run.handed = write_id or run.handed
             await sink.close()
-            if not sink.failed:  # a failed sink may have lost rows it accepted
-                committer.commit()
+            # A failed sink may have lost rows it accepted; a state ahead of the handed
+            # rows would skip them on restart.
+            if sink.failed or run.tick_error is not None or not run.consistent():
+                return
+            await run.checkpoint()  # also publishes what close() staged
     except TimeoutError:
         logger.warning(
             "pipeline %s: the sink did not finish within %.0f s; the last rows are not "
             "committed and will be sent again on restart",
-            committer.pipeline,
+            run.committer.pipeline,
             timeout_s,
         )

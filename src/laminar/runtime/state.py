@@ -10,10 +10,15 @@ Contract:
   leaves the previous state.
 * It holds the catalog as statement texts (``record`` / ``forget`` /
   ``statements``, replayed in order on start), and per pipeline the committed
-  checkpoint: the last event id whose rows were all handed to the sink and
-  flushed, with the de-duplication state at that point (``commit`` /
-  ``checkpoint``). A checkpoint and its dedup state are written in one
-  transaction.
+  checkpoint (``commit`` / ``checkpoint``): the last event id whose rows were
+  all handed to the sink, one opaque state entry per operator at that point
+  (``states``: operator name -> bytes, in ``checkpoint_states``) and the sink's
+  two-phase-commit transaction (``sink_txn``: JSON, what the sink publishes
+  once the checkpoint is committed). All three are written in one transaction:
+  after a crash a pipeline sees either the old checkpoint or the new one whole.
+* Schema version 2 added ``checkpoint_states`` and ``sink_txn``; a version-1
+  database is migrated on open, its dedup checkpoints becoming the ``dedup``
+  state entry (same bytes as ``encode_dedup``).
 * ``close()`` releases the lock. The store is used from the event loop's thread.
 """
 
@@ -25,7 +30,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +41,7 @@ DEFAULT_STATE_DIR = ".laminar"
 STATE_DIR_ENV = "LAMINAR_STATE_DIR"
 DB_NAME = "state.db"
 LOCK_NAME = "laminar.lock"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -51,8 +56,14 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     pipeline TEXT PRIMARY KEY,
     source_table TEXT NOT NULL,
     last_event_id TEXT NOT NULL,
-    dedup TEXT,
+    sink_txn TEXT,
     committed_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS checkpoint_states (
+    pipeline TEXT NOT NULL,
+    operator TEXT NOT NULL,
+    state BLOB NOT NULL,
+    PRIMARY KEY (pipeline, operator)
 );
 """
 
@@ -64,7 +75,8 @@ class Checkpoint:
     pipeline: str
     source_table: str
     last_event_id: str
-    dedup: list[tuple[Hashable, int]] | None
+    states: dict[str, bytes]  # operator name -> its serialized state
+    sink_txn: Any  # the sink's transaction (decoded JSON), None when it had none
     committed_at: float
 
 
@@ -146,44 +158,72 @@ class StateStore:
     # -- checkpoints ----------------------------------------------------------------
 
     def checkpoint(self, pipeline: str) -> Checkpoint | None:
-        row = self._db.execute(
-            "SELECT pipeline, source_table, last_event_id, dedup, committed_at "
-            "FROM checkpoints WHERE pipeline = ?",
-            (pipeline,),
-        ).fetchone()
-        if row is None:
-            return None
-        return Checkpoint(row[0], row[1], row[2], _decode_dedup(row[3]), row[4])
+        found = self._checkpoints("WHERE pipeline = ?", (pipeline,))
+        return found[0] if found else None
 
     def checkpoints(self) -> list[Checkpoint]:
+        return self._checkpoints("", ())
+
+    def _checkpoints(self, where: str, args: tuple[Any, ...]) -> list[Checkpoint]:
         rows = self._db.execute(
-            "SELECT pipeline, source_table, last_event_id, dedup, committed_at "
-            "FROM checkpoints ORDER BY pipeline"
-        )
-        return [Checkpoint(r[0], r[1], r[2], _decode_dedup(r[3]), r[4]) for r in rows]
+            "SELECT pipeline, source_table, last_event_id, sink_txn, committed_at "
+            f"FROM checkpoints {where} ORDER BY pipeline",
+            args,
+        ).fetchall()
+        out = []
+        for pipeline, table, event_id, txn, at in rows:
+            states = {
+                op: bytes(state)
+                for op, state in self._db.execute(
+                    "SELECT operator, state FROM checkpoint_states WHERE pipeline = ?",
+                    (pipeline,),
+                )
+            }
+            out.append(
+                Checkpoint(pipeline, table, event_id, states, _decode_txn(txn), at)
+            )
+        return out
 
     def commit(
         self,
         pipeline: str,
         source_table: str,
         last_event_id: str,
-        dedup: Iterable[tuple[Hashable, int]] | None = None,
+        states: Mapping[str, bytes] | None = None,
+        sink_txn: Any = None,
     ) -> None:
-        """Record ``last_event_id`` (and the dedup state) as durably processed."""
-        encoded = _encode_dedup(dedup) if dedup is not None else None
+        """Record ``last_event_id``, every operator's state (replacing the previous
+        entries) and the sink's transaction, in one SQLite transaction."""
+        try:
+            txn = None if sink_txn is None else json.dumps(sink_txn, separators=(",", ":"))
+        except (TypeError, ValueError) as exc:
+            raise StateError(
+                f"pipeline {pipeline}: the sink's transaction is not JSON ({exc}); this is a "
+                "bug in the sink"
+            ) from exc
         with self._transaction() as db:
             db.execute(
-                "INSERT INTO checkpoints (pipeline, source_table, last_event_id, dedup, "
+                "INSERT INTO checkpoints (pipeline, source_table, last_event_id, sink_txn, "
                 "committed_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (pipeline) DO UPDATE SET "
                 "source_table = excluded.source_table, last_event_id = excluded.last_event_id, "
-                "dedup = excluded.dedup, committed_at = excluded.committed_at",
-                (pipeline, source_table, last_event_id, encoded, time.time()),
+                "sink_txn = excluded.sink_txn, committed_at = excluded.committed_at",
+                (pipeline, source_table, last_event_id, txn, time.time()),
+            )
+            db.execute("DELETE FROM checkpoint_states WHERE pipeline = ?", (pipeline,))
+            db.executemany(
+                "INSERT INTO checkpoint_states (pipeline, operator, state) VALUES (?, ?, ?)",
+                [(pipeline, op, bytes(state)) for op, state in (states or {}).items()],
             )
         self.commits += 1
 
     def forget_table(self, source_table: str) -> None:
         """Drop the checkpoints of every pipeline reading ``source_table`` (table replaced)."""
         with self._transaction() as db:
+            db.execute(
+                "DELETE FROM checkpoint_states WHERE pipeline IN "
+                "(SELECT pipeline FROM checkpoints WHERE source_table = ?)",
+                (source_table,),
+            )
             db.execute("DELETE FROM checkpoints WHERE source_table = ?", (source_table,))
 
     # -- life -------------------------------------------------------------------------
@@ -235,6 +275,28 @@ def _check_version(db: sqlite3.Connection, path: Path) -> None:
             f"schema version {row[0]} is newer than this Laminar's ({SCHEMA_VERSION}) — "
             "upgrade Laminar"
         )
+    elif int(row[0]) == 1:
+        _migrate_v1(db)
+
+
+def _migrate_v1(db: sqlite3.Connection) -> None:
+    """v1 -> v2: dedup checkpoints become the "dedup" state entry; sink_txn added."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute("ALTER TABLE checkpoints ADD COLUMN sink_txn TEXT")
+        # The v1 dedup text is exactly what encode_dedup produces (the column stays, unused:
+        # it is nullable, and dropping a column needs a table rebuild).
+        db.execute(
+            "INSERT OR REPLACE INTO checkpoint_states (pipeline, operator, state) "
+            "SELECT pipeline, 'dedup', CAST(dedup AS BLOB) FROM checkpoints "
+            "WHERE dedup IS NOT NULL AND dedup != '[]'"
+        )
+        db.execute("UPDATE checkpoints SET dedup = NULL")
+        db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
 
 
 def _read_pid(fd: int) -> str:
@@ -243,25 +305,35 @@ def _read_pid(fd: int) -> str:
     return ""
 
 
-# Dedup keys keep their type across a restart (1 and "1" are different keys).
+def _decode_txn(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+# The "dedup" state entry. Keys keep their type across a restart (1 and "1" differ).
 _TAGS: dict[type, str] = {str: "s", int: "i", float: "f", bool: "b"}
 _UNTAG = {"s": str, "i": int, "f": float, "b": bool}
 
 
-def _encode_dedup(entries: Iterable[tuple[Hashable, int]]) -> str:
+def encode_dedup(entries: Iterable[tuple[Hashable, int]]) -> bytes:
     """JSON [[tag, key, first_seen_ms], …]; keys of other types are not persisted."""
     out = []
     for key, ms in entries:
         tag = _TAGS.get(type(key))
         if tag is not None:
             out.append([tag, key, ms])
-    return json.dumps(out, separators=(",", ":"))
+    return json.dumps(out, separators=(",", ":")).encode()
 
 
-def _decode_dedup(text: str | None) -> list[tuple[Hashable, int]] | None:
-    if text is None:
-        return None
-    return [(_UNTAG[tag](key), int(ms)) for tag, key, ms in json.loads(text)]
+def decode_dedup(data: bytes) -> list[tuple[Hashable, int]]:
+    return [(_UNTAG[tag](key), int(ms)) for tag, key, ms in json.loads(data)]
 
 
-__all__ = ["DEFAULT_STATE_DIR", "STATE_DIR_ENV", "Checkpoint", "StateStore", "default_state_dir"]
+__all__ = [
+    "DEFAULT_STATE_DIR",
+    "STATE_DIR_ENV",
+    "Checkpoint",
+    "StateStore",
+    "decode_dedup",
+    "default_state_dir",
+    "encode_dedup",
+]

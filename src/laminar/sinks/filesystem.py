@@ -1,28 +1,48 @@
-"""The filesystem sink: JSON lines or Parquet files in a directory, rolled by size or time.
+"""The filesystem sink: JSON lines or Parquet files in a directory, exactly once.
 
-Rows go to a hidden in-progress file (``.<name>.inprogress``). When it reaches
-``rollover_size`` bytes or has been open ``rollover_interval_ms``, it is
-flushed, fsync'ed and renamed to its final name (``<prefix>-<ns>-<seq>.jsonl``
-or ``.parquet``) — one atomic rename, so a reader listing the directory sees
-whole files only. ``flush`` answers True only when no rows are waiting in an
-in-progress file: event ids are committed once their rows are in a final file.
+Rows go to a hidden in-progress file (``.<prefix>-<owner>-<pid>-<ns>-<seq>.<ext>.inprogress``,
+``owner`` a tag of the pipeline). A file is *rolled* when it reaches
+``rollover_size`` bytes or has been open ``rollover_interval_ms``: closed and
+fsync'ed, it is staged (still hidden). It becomes visible — renamed to
+``<prefix>-<ns>-<seq>.<ext>``, one atomic rename, so a reader listing the
+directory sees whole files only — only once a checkpoint covering its rows is
+committed (the two-phase commit of ``laminar.sinks.base``):
 
-In-progress names carry the writer's pid. On open, in-progress files of this
-prefix left by a process that is gone are deleted (their rows were never
-committed, so the source replays them); a live writer's are left alone. A
-write that fails part-way discards the in-progress file and marks the sink
-failed, so neither a torn line nor a lost row is ever committed.
+* ``prepare`` fsyncs the open file and returns the transaction
+  ``{"publish": [staged names], "resume": [open file name, length] | null}``.
+  JSON lines are resumable: the open file stays open across checkpoints and the
+  transaction records its committed length (Flink's row formats do the same).
+  Parquet cannot be cut mid-file, so it rolls at every checkpoint, and
+  checkpoints come at most every ``rollover_interval_ms`` (Flink's bulk
+  formats roll on checkpoint).
+* ``publish`` renames the staged files into place; a rename already done is
+  skipped (idempotent).
+* ``recover`` (on start, with the last committed transaction) publishes its
+  staged files again, cuts its open file back to the committed length and
+  publishes it, then deletes this pipeline's other hidden files: their rows
+  were never committed, and the source sends them again.
+
+So a file is published once, and every row is in exactly one published file
+(for a stream whose events carry ids). An aged open file whose rows are all
+committed is published by ``tick`` without waiting for more rows.
+
+Any failed write, fsync, close or rename (a full disk) marks the sink failed
+and raises a PipelineError: nothing is committed after it, and what is not
+committed is sent again on restart.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import logging
 import os
 import re
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pyarrow as pa
 
@@ -30,6 +50,8 @@ from laminar.errors import PipelineError
 from laminar.sinks.base import Sink
 
 EXTENSIONS = {"json": "jsonl", "parquet": "parquet"}
+T = TypeVar("T")
+logger = logging.getLogger("laminar.sinks")
 
 
 class FilesystemSink(Sink):
@@ -51,23 +73,69 @@ class FilesystemSink(Sink):
         self.format = format
         self.rollover_size = rollover_size
         self.rollover_interval = rollover_interval_ms / 1000
+        if format == "parquet":
+            self.min_checkpoint_interval_s = self.rollover_interval
         self.prefix = file_prefix or table
-        self.files_written: list[Path] = []
+        self.files_written: list[Path] = []  # published, in order
+        self._staged: list[Path] = []  # rolled, fsync'ed, hidden until published
         self._seq = 0
         self._current: Path | None = None
         self._handle: Any = None  # binary file (json) or ParquetWriter
         self._schema: pa.Schema | None = None
         self._opened_at = 0.0
         self._size = 0
-        self._rolling: asyncio.Future[None] | None = None  # a roll running in a thread
-        self._leftover = re.compile(
-            rf"^\.{re.escape(self.prefix)}-(\d+)-\d{{19}}-\d{{5}}\.(jsonl|parquet)\.inprogress$"
+        self._committed = 0  # bytes of the open file covered by the last published txn
+        self._busy: asyncio.Future[Any] | None = None  # file work running in a thread
+        p = re.escape(self.prefix)
+        self._hidden = re.compile(
+            rf"^\.{p}-([0-9a-f]{{8}})-(\d+)-(\d{{19}}-\d{{5}}\.(?:jsonl|parquet))\.inprogress$"
         )
+        # Before owner tags: ``.PREFIX-PID-NS-SEQ.EXT.inprogress``.
+        self._legacy = re.compile(rf"^\.{p}-(\d+)-\d{{19}}-\d{{5}}\.(?:jsonl|parquet)\.inprogress$")
+
+    @property
+    def owner(self) -> str:
+        """Tags this pipeline's hidden files, so that it recovers only its own."""
+        return hashlib.sha1(self.pipeline.encode()).hexdigest()[:8]
+
+    # -- thread work: one at a time, never torn by a cancelled caller -----------------
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._busy is not None and not self._busy.done():
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._busy)
+        self._busy = asyncio.ensure_future(asyncio.to_thread(fn, *args))
+        return await asyncio.shield(self._busy)  # type: ignore[no-any-return]
+
+    @contextlib.contextmanager
+    def _guard(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except PipelineError:
+            self.failed = True
+            self._drop_handle()
+            raise
+        except (OSError, pa.ArrowException) as exc:
+            self.failed = True
+            self._drop_handle()
+            raise PipelineError(
+                f"sink {self.table}: {what} in {self.directory} failed ({exc}); nothing more "
+                "is committed, and the rows not committed are sent again on restart"
+            ) from exc
+
+    def _drop_handle(self) -> None:
+        # The file stays: its committed part (if any) is published by recover().
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            with contextlib.suppress(Exception):
+                handle.close()
+
+    # -- the sink contract ----------------------------------------------------------
 
     async def open(self) -> None:
-        await asyncio.to_thread(self._prepare)
+        await self._run(self._mkdir)
 
-    def _prepare(self) -> None:
+    def _mkdir(self) -> None:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -75,33 +143,52 @@ class FilesystemSink(Sink):
                 f"sink {self.table}: cannot create directory {self.directory} ({exc.strerror}); "
                 "check the path option"
             ) from exc
-        for leftover in self.directory.glob(f".{self.prefix}-*.inprogress"):
-            match = self._leftover.match(leftover.name)
-            if match is None or _alive(int(match.group(1))):
-                continue  # another sink's file, or a live writer's
-            with contextlib.suppress(OSError):
-                leftover.unlink()
+
+    async def recover(self, txn: Any) -> None:
+        await self._run(self._recover, txn or {})
+
+    def _recover(self, txn: dict[str, Any]) -> None:
+        with self._guard("recovering the files of the last checkpoint"):
+            for name in txn.get("publish") or ():
+                self._publish_file(self.directory / name)
+            resume = txn.get("resume")
+            if resume:
+                path, length = self.directory / resume[0], int(resume[1])
+                if path.exists():
+                    # Its rows past the committed length were never committed: cut them.
+                    with open(path, "r+b") as f:
+                        f.truncate(length)
+                        os.fsync(f.fileno())
+                    if length:
+                        self._publish_file(path)
+                    else:
+                        path.unlink()
+                elif not (self.directory / self._final_name(path.name)).exists():
+                    self._missing(path)
+            for leftover in self.directory.glob(f".{self.prefix}-*.inprogress"):
+                if self._abandoned(leftover.name):
+                    leftover.unlink()
+            _fsync_dir(self.directory)
+
+    def _abandoned(self, name: str) -> bool:
+        """A hidden file of this pipeline (or a dead writer's, before owner tags)."""
+        match = self._hidden.match(name)
+        if match is not None:
+            pid = int(match.group(2))
+            # Ours: the same pipeline is not run twice at once (one state directory,
+            # one process), and the rows of a file not in the committed txn are resent.
+            return match.group(1) == self.owner and (pid == os.getpid() or not _alive(pid))
+        match = self._legacy.match(name)
+        return match is not None and not _alive(int(match.group(1)))
 
     async def write(self, rows: Any) -> None:
-        try:
-            await asyncio.to_thread(self._write, rows)
-        except (OSError, pa.ArrowException) as exc:
-            self.failed = True
-            await asyncio.to_thread(self._discard)
-            raise PipelineError(
-                f"sink {self.table}: writing to {self.directory} failed ({exc}); the rows not "
-                "yet in a final file are discarded and will be sent again on restart"
-            ) from exc
+        await self._run(self._write_guarded, rows)
 
-    def _discard(self) -> None:
-        current, handle = self._current, self._handle
-        self._current = self._handle = None
-        if handle is not None:
-            with contextlib.suppress(Exception):
-                handle.close()
-        if current is not None:
-            with contextlib.suppress(OSError):
-                current.unlink()
+    def _write_guarded(self, rows: Any) -> None:
+        if self.failed:
+            raise PipelineError(f"sink {self.table}: failed earlier; not writing")
+        with self._guard("writing"):
+            self._write(rows)
 
     def _write(self, rows: Any) -> None:
         if self._current is None:
@@ -128,18 +215,23 @@ class FilesystemSink(Sink):
 
     def _start(self) -> None:
         self._seq += 1
-        name = f"{self.prefix}-{time.time_ns():019d}-{self._seq:05d}.{EXTENSIONS[self.format]}"
-        pid_name = f"{self.prefix}-{os.getpid()}-{name[len(self.prefix) + 1 :]}"
-        self._current = self.directory / f".{pid_name}.inprogress"
+        rest = f"{time.time_ns():019d}-{self._seq:05d}.{EXTENSIONS[self.format]}"
+        name = f".{self.prefix}-{self.owner}-{os.getpid()}-{rest}.inprogress"
+        self._current = self.directory / name
         self._handle = open(self._current, "wb") if self.format == "json" else None  # noqa: SIM115
         self._opened_at = time.monotonic()
-        self._size = 0
+        self._size = self._committed = 0
 
     def _roll(self) -> None:
-        """Finish the in-progress file: flush, fsync, rename into place, fsync the directory."""
+        """Close and fsync the open file; it is staged, published by the next checkpoint."""
+        current = self._finish()
+        if current is not None:
+            self._staged.append(current)
+
+    def _finish(self) -> Path | None:
         current, handle = self._current, self._handle
         if current is None:
-            return
+            return None
         self._current = self._handle = None
         if handle is not None:
             handle.close()
@@ -150,38 +242,96 @@ class FilesystemSink(Sink):
             )
         with open(current, "rb") as f:
             os.fsync(f.fileno())
-        final = current.with_name(self._final_name(current.name))
-        os.rename(current, final)
-        _fsync_dir(self.directory)
-        self.files_written.append(final)
+        return current
 
-    def _final_name(self, inprogress: str) -> str:
-        """``.PREFIX-PID-NS-SEQ.EXT.inprogress`` -> ``PREFIX-NS-SEQ.EXT``."""
-        bare = inprogress[1 : -len(".inprogress")]
-        rest = bare[len(self.prefix) + 1 :]
-        return f"{self.prefix}-{rest.split('-', 1)[1]}"
+    def _due(self) -> bool:
+        return time.monotonic() - self._opened_at >= self.rollover_interval
 
-    async def flush(self) -> bool:
-        if self._current is None:
-            return self._rolling is None or self._rolling.done()
-        if time.monotonic() - self._opened_at >= self.rollover_interval:
-            await self._roll_in_thread()
-            return True
-        return False
+    async def prepare(self) -> Any:
+        if self.failed:
+            raise PipelineError(f"sink {self.table}: failed earlier; nothing is committed")
+        return await self._run(self._prepare)
 
-    async def _roll_in_thread(self) -> None:
-        # Shielded and remembered: a cancelled caller (shutdown) must not let close()
-        # and the commit run ahead of a rename still in progress.
-        self._rolling = asyncio.ensure_future(asyncio.to_thread(self._roll))
-        await asyncio.shield(self._rolling)
+    def _prepare(self) -> Any:
+        with self._guard("staging the files of a checkpoint"):
+            if self._current is not None:
+                if self.format == "parquet" or self._due() or self._size >= self.rollover_size:
+                    self._roll()
+                else:
+                    self._handle.flush()
+                    os.fsync(self._handle.fileno())
+            if not self._staged and self._current is None:
+                return None
+            _fsync_dir(self.directory, strict=True)  # the new files' entries are durable
+            resume = [self._current.name, self._size] if self._current is not None else None
+            return {"publish": [p.name for p in self._staged], "resume": resume}
+
+    async def publish(self, txn: Any) -> None:
+        if txn:
+            await self._run(self._publish, txn)
+
+    def _publish(self, txn: dict[str, Any]) -> None:
+        with self._guard("publishing the files of a committed checkpoint"):
+            names = set(txn.get("publish") or ())
+            for path in [p for p in self._staged if p.name in names]:
+                self._publish_file(path)
+                self._staged.remove(path)
+            resume = txn.get("resume")
+            if resume and self._current is not None and self._current.name == resume[0]:
+                self._committed = int(resume[1])
+            if names:
+                _fsync_dir(self.directory, strict=True)
+
+    def _publish_file(self, path: Path) -> None:
+        final = path.with_name(self._final_name(path.name))
+        if path.exists():
+            os.rename(path, final)
+            self.files_written.append(final)
+        elif not final.exists():
+            self._missing(path)
+
+    def _missing(self, path: Path) -> None:
+        logger.warning(
+            "sink %s: %s of the last checkpoint is gone from %s; its rows are lost",
+            self.table,
+            path.name,
+            self.directory,
+        )
+
+    def _final_name(self, hidden: str) -> str:
+        """``.PREFIX-OWNER-PID-NS-SEQ.EXT.inprogress`` -> ``PREFIX-NS-SEQ.EXT``."""
+        match = self._hidden.match(hidden)
+        if match is None:
+            raise PipelineError(f"sink {self.table}: {hidden} is not one of its file names")
+        return f"{self.prefix}-{match.group(3)}"
+
+    async def tick(self) -> None:
+        # An aged open file whose rows are all committed needs no checkpoint to go out.
+        if (
+            not self.failed
+            and self._current is not None
+            and self.format == "json"
+            and 0 < self._size == self._committed
+            and self._due()
+        ):
+            await self._run(self._publish_committed)
+
+    def _publish_committed(self) -> None:
+        with self._guard("publishing a rolled file"):
+            current = self._finish()
+            if current is not None:
+                self._publish_file(current)
+                _fsync_dir(self.directory, strict=True)
 
     async def close(self) -> None:
-        if self._rolling is not None:
-            await self._rolling
         if self.failed:
-            await asyncio.to_thread(self._discard)
-            return
-        await self._roll_in_thread()
+            await self._run(self._drop_handle)
+        else:
+            await self._run(self._close)
+
+    def _close(self) -> None:
+        with self._guard("closing the last file"):
+            self._roll()
 
 
 def _alive(pid: int) -> bool:
@@ -196,10 +346,13 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
+def _fsync_dir(path: Path, *, strict: bool = False) -> None:
+    try:
         fd = os.open(path, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
+    except OSError:
+        if strict:
+            raise

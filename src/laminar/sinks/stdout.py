@@ -1,8 +1,11 @@
 """The stdout sink: JSON lines (one object per row) on standard output, or a live table.
 
 Writes happen in a worker thread so a stalled reader of the pipe stalls the
-pipeline (back-pressure), not the event loop. ``flush`` flushes the stream: a
-row is "delivered" once it is in the pipe.
+pipeline (back-pressure), not the event loop. ``flush`` (at each checkpoint's
+``prepare`` and every tick) flushes the stream: a row is delivered once it is
+in the pipe. Rows are visible as soon as they are written, so stdout is
+at-least-once: after a crash, the rows written after the last checkpoint are
+written again.
 """
 
 from __future__ import annotations
@@ -56,13 +59,12 @@ class StdoutSink(Sink):
         await asyncio.to_thread(self.out.write, text)
         self.rows_written += len(rows)
 
-    async def flush(self) -> bool:
+    async def flush(self) -> None:
         try:
             await asyncio.to_thread(self.out.flush)
         except (OSError, ValueError):
             self.failed = True  # the reader went away: what was buffered is lost
             raise
-        return True
 
     async def close(self) -> None:
         with contextlib.suppress(OSError, ValueError):  # the reader went away

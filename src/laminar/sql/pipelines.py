@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 
 from laminar.runtime.commit import DEFAULT_TICK_S, Committer, run_pipeline
 from laminar.runtime.pipeline import run_together
-from laminar.runtime.state import StateStore
+from laminar.runtime.state import StateStore, decode_dedup, encode_dedup
 from laminar.sinks import Sink, build_sink
 from laminar.sinks.stdout import StdoutSink
 from laminar.sql.continuous import ContinuousQuery
@@ -48,8 +48,8 @@ def restore(query: ContinuousQuery, state: StateStore, key: str) -> str | None:
     if checkpoint is None:
         return None
     query.source.resume_event_id = checkpoint.last_event_id
-    if checkpoint.dedup:
-        query.source.restore_dedup(checkpoint.dedup)
+    if "dedup" in checkpoint.states:
+        query.source.restore_dedup(decode_dedup(checkpoint.states["dedup"]))
     logger.info("pipeline %s resumes after event id %r", key, checkpoint.last_event_id)
     return checkpoint.last_event_id
 
@@ -75,11 +75,21 @@ async def run_query(
             else StdoutSink(query.table)
         )
     source = query.source
-    committer = Committer(
-        store, key, query.table, source.dedup_snapshot, lambda: query.dedup_mark
-    )
+
+    def snapshot() -> dict[str, bytes]:
+        # As of the last batch handed (its mark): safe even while the source works on the
+        # next one, so the ticker may checkpoint an idle stream (snapshot_anytime).
+        return {"dedup": encode_dedup(source.dedup_snapshot(query.dedup_mark))}
+
+    committer = Committer(store, key, query.table, snapshot)
     try:
-        await run_pipeline(query.positioned_batches(sink.kind), sink, committer, tick_s=tick_s)
+        await run_pipeline(
+            query.positioned_batches(sink.kind),
+            sink,
+            committer,
+            tick_s=tick_s,
+            snapshot_anytime=True,
+        )
     finally:
         query.close()
     return sink
