@@ -1,19 +1,22 @@
-"""Chaos: ``kill -9`` of ``laminar run`` at random moments, then a restart; SIGTERM drains.
+"""Chaos: ``kill -9`` of ``laminar run`` mid-stream, then a restart; SIGTERM drains.
 
-The pipeline writes JSON-lines files (rolled every 100 ms, atomically) from a
-Feed that honours Last-Event-ID, with ``persist_event_id = true``. Whatever the
-kills, every id 1…N ends up in the files. Allowed duplicates: rows of a file
-that was renamed into place but whose id was not yet committed when the
-process died — at most one roll's rows per kill.
+The pipeline writes JSON-lines files (rolled every 100 ms) from a Feed that
+honours Last-Event-ID, with ``persist_event_id = true``. The filesystem sink
+is exactly-once (two-phase commit with the checkpoint): whatever the kills,
+the published files hold every id 1…N once, in order — no duplicate, no gap.
+Kills are triggered by what can be observed (events sent by the server, files
+published, checkpoints committed), never by a timer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-import random
 import signal
+import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -54,16 +57,52 @@ def files(out: Path) -> list[list[int]]:
     ]
 
 
-async def test_kill_9_at_random_moments_then_restart_loses_nothing(tmp_path: Path) -> None:
-    rng = random.Random(4)
+def committed_id(state_dir: Path) -> int:
+    """The committed event id, read the way a second reader can (the store is locked)."""
+    path = state_dir / "state.db"
+    if not path.exists():
+        return 0
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        row = db.execute("SELECT last_event_id FROM checkpoints").fetchone()
+    except sqlite3.Error:
+        return 0
+    finally:
+        db.close()
+    return int(row[0]) if row else 0
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    async with asyncio.timeout(15):
+        while not condition():
+            await asyncio.sleep(0.005)
+
+
+async def test_kill_9_mid_stream_then_restart_publishes_every_row_once(tmp_path: Path) -> None:
     out = tmp_path / "out"
+    state = tmp_path / "state"
     feed = Feed(TOTAL, per_write=10, pause=0.004)
     kills = 0
     async with SSEServer(default=feed) as server:
         sql = pipeline(server.url, out)
-        for _ in range(3):
+
+        def rows_published() -> int:
+            return sum(len(f) for f in files(out))
+
+        # Each kill waits for progress of a different kind, so they land in different
+        # phases: right after a connection, mid-batch, after a publish, after a commit.
+        triggers: list[Callable[[int, int, int], Callable[[], bool]]] = [
+            lambda sent, _pub, _com: lambda: len(feed.sent) > sent,
+            lambda sent, _pub, _com: lambda: len(feed.sent) >= sent + 300,
+            lambda _sent, pub, _com: lambda: rows_published() > pub,
+            lambda _sent, _pub, com: lambda: committed_id(state) > com + 200,
+            lambda _sent, pub, _com: lambda: rows_published() > pub + 100,
+        ]
+        for trigger in triggers:
             proc = await start(tmp_path, sql)
-            await asyncio.sleep(rng.uniform(0.8, 1.6))  # startup is ~0.5 s: kill mid-stream
+            condition = trigger(len(feed.sent), rows_published(), committed_id(state))
+            with contextlib.suppress(TimeoutError):
+                await until(lambda c=condition, p=proc: c() or p.returncode is not None)
             if proc.returncode is None:
                 proc.kill()
                 kills += 1
@@ -71,13 +110,10 @@ async def test_kill_9_at_random_moments_then_restart_loses_nothing(tmp_path: Pat
         proc = await start(tmp_path, sql)
         _, stderr = await asyncio.wait_for(proc.communicate(), 40)
         assert proc.returncode == 0, stderr.decode()
-    assert kills >= 2
-    written = files(out)
-    ids = [i for f in written for i in f]
-    assert set(ids) == set(range(1, TOTAL + 1))  # nothing lost
-    duplicates = len(ids) - len(set(ids))
-    assert duplicates <= kills * max(len(f) for f in written)  # at most one roll per kill
-    assert not list(out.glob(".*.inprogress"))
+    assert kills >= 4
+    ids = [i for f in files(out) for i in f]
+    assert ids == list(range(1, TOTAL + 1))  # every row once, in order: no duplicate, no gap
+    assert not list(out.glob(".*"))  # nothing staged or in progress left behind
     resumed = [r.last_event_id for r in server.requests if r.last_event_id]
     assert resumed  # restarts resumed from a committed id, not from the start
 

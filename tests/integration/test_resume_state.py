@@ -10,8 +10,10 @@ import json
 import multiprocessing
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
+from tests.chaos.chaos_server import Feed
 from tests.support.sse_server import SSEServer, Stream, drop, format_event, raw
 
 from laminar.errors import StateError
@@ -268,3 +270,27 @@ def test_state_is_readable_by_its_owner_only(tmp_path: Path) -> None:
         state.record("CONNECTION", "c", "CREATE CONNECTION c FROM sse_source WITH (token = 'x')")
     assert (tmp_path / "state").stat().st_mode & 0o077 == 0
     assert (tmp_path / "state" / "state.db").stat().st_mode & 0o077 == 0
+
+
+async def test_a_failed_commit_publishes_nothing_it_did_not_commit(tmp_path: Path) -> None:
+    # The state store fails for good from its third commit on (its disk broke): the files
+    # of rows whose id could not be committed must stay unpublished, or the restart, which
+    # resumes after the last committed id, publishes their rows a second time.
+    out = tmp_path / "out"
+    async with SSEServer(default=Feed(300, per_write=10, pause=0.01)) as server:
+        sql = pipeline_sql(server.url, out)
+        with StateStore.open(tmp_path / "state") as state:
+            commit, calls = state.commit, []
+
+            def failing(*args: Any, **kwargs: Any) -> None:
+                calls.append(args)
+                if len(calls) >= 3:
+                    raise StateError("state store: disk I/O error")
+                commit(*args, **kwargs)
+
+            state.commit = failing  # type: ignore[method-assign]
+            with pytest.raises(StateError, match="disk I/O error"):
+                await run_pipeline_once(state, sql)
+        with StateStore.open(tmp_path / "state") as state:
+            await run_pipeline_once(state, sql)
+    assert delivered_ids(out) == [str(i) for i in range(1, 301)]
