@@ -86,6 +86,7 @@ class FilesystemSink(Sink):
         self._size = 0
         self._committed = 0  # bytes of the open file covered by the last published txn
         self._busy: asyncio.Future[Any] | None = None  # file work running in a thread
+        self._new_entries = False  # a file was created since the directory was last fsync'ed
         p = re.escape(self.prefix)
         self._hidden = re.compile(
             rf"^\.{p}-([0-9a-f]{{8}})-(\d+)-(\d{{19}}-\d{{5}}\.(?:jsonl|parquet))\.inprogress$"
@@ -219,6 +220,7 @@ class FilesystemSink(Sink):
         name = f".{self.prefix}-{self.owner}-{os.getpid()}-{rest}.inprogress"
         self._current = self.directory / name
         self._handle = open(self._current, "wb") if self.format == "json" else None  # noqa: SIM115
+        self._new_entries = True
         self._opened_at = time.monotonic()
         self._size = self._committed = 0
 
@@ -262,7 +264,9 @@ class FilesystemSink(Sink):
                     os.fsync(self._handle.fileno())
             if not self._staged and self._current is None:
                 return None
-            _fsync_dir(self.directory, strict=True)  # the new files' entries are durable
+            if self._new_entries:  # the new files' entries are durable too
+                self._new_entries = False
+                _fsync_dir(self.directory, strict=True)
             resume = [self._current.name, self._size] if self._current is not None else None
             return {"publish": [p.name for p in self._staged], "resume": resume}
 
