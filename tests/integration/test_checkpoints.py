@@ -14,6 +14,9 @@ import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
+
+from laminar.errors import PipelineError
 from laminar.runtime.commit import Committer, run_pipeline
 from laminar.runtime.state import StateStore
 from laminar.sinks.filesystem import FilesystemSink
@@ -88,14 +91,17 @@ async def test_checkpoint_interval_spaces_the_checkpoints(tmp_path: Path) -> Non
 class TickingSink(FilesystemSink):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.ticked = asyncio.Event()
+        self.ticked = asyncio.Event()  # set once ``need`` ticks have ended
         self.ticks = 0
+        self.need = 3
 
     async def tick(self) -> None:
         self.ticks += 1
-        if self.ticks >= 3:
-            self.ticked.set()
-        await super().tick()
+        try:
+            await super().tick()
+        finally:
+            if self.ticks >= self.need:
+                self.ticked.set()
 
 
 async def test_no_snapshot_while_the_iterator_may_be_mid_batch(tmp_path: Path) -> None:
@@ -165,3 +171,29 @@ async def test_restart_recovers_the_committed_txn_before_writing(tmp_path: Path)
         await run_pipeline(second(), restarted, Committer(store, "src->t", "src"))
     assert published(out) == [1, 2, 3, 4, 5]
     assert not list(out.glob(".*"))
+
+
+async def test_a_sink_failure_on_a_tick_stops_the_pipeline_at_the_next_batch(
+    tmp_path: Path,
+) -> None:
+    counter = Counter()
+    out = tmp_path / "out"
+    sink = TickingSink("t", str(out), rollover_interval_ms=3_600_000)
+
+    async def batches() -> AsyncIterator[tuple[list[str], str]]:
+        yield counter.batch(1, 3)
+        for hidden in out.glob(".*"):  # someone removes the open file: the tick fails
+            hidden.unlink()
+        sink.rollover_interval = 0.0  # aged, and its rows are committed: a tick rolls it
+        sink.ticks, sink.need = 0, 1
+        sink.ticked.clear()
+        await sink.ticked.wait()
+        yield counter.batch(3, 4)
+
+    with StateStore.open(tmp_path / "state") as store:
+        committer = Committer(store, "src->t", "src", counter.snapshot)
+        with pytest.raises(PipelineError, match="disappeared"):
+            await run_pipeline(batches(), sink, committer, tick_s=0.001)
+        checkpoint = store.checkpoint("src->t")
+    assert checkpoint is not None and checkpoint.last_event_id == "2"  # nothing after
+    assert sink.failed

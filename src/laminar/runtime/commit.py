@@ -48,7 +48,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from laminar.errors import PipelineError
+from laminar.errors import LaminarError, PipelineError
 from laminar.runtime.state import Checkpoint, StateStore
 from laminar.sinks.base import Sink
 
@@ -193,7 +193,7 @@ async def run_pipeline(
             run.pulling, run.in_batch = False, True
             async with run.lock:
                 if run.tick_error is not None:
-                    raise run.tick_error
+                    raise _as_pipeline_error(run.tick_error, sink)
                 if len(rows):
                     write, write_id = asyncio.ensure_future(sink.write(rows)), event_id
                     await asyncio.shield(write)
@@ -209,6 +209,14 @@ async def run_pipeline(
         with contextlib.suppress(BaseException):
             await tick
         await _shutdown(batches, run, write, write_id, shutdown_timeout_s)
+
+
+def _as_pipeline_error(exc: BaseException, sink: Sink) -> BaseException:
+    if isinstance(exc, LaminarError | BrokenPipeError):  # the CLI reports both cleanly
+        return exc
+    error = PipelineError(f"sink {sink.table}: {exc}")
+    error.__cause__ = exc
+    return error
 
 
 async def _shutdown(

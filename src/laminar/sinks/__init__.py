@@ -2,7 +2,8 @@
 
 One explicit registry (``build_sink``) maps a connector name to its class:
 ``stdout`` (JSON lines), ``filesystem`` (JSON lines / Parquet files, rolled,
-atomic), ``blackhole`` (counts rows) and ``webhook`` (HTTP POST of batches).
+published exactly once with the checkpoints), ``blackhole`` (counts rows) and
+``webhook`` (HTTP POST of batches).
 The contract every sink keeps is in ``laminar.sinks.base``; option parsing
 in ``laminar.sinks.options``.
 """
