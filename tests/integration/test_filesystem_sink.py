@@ -153,3 +153,17 @@ async def test_a_failed_write_fails_the_sink_and_keeps_the_committed_part(
     restarted = await sink_of(tmp_path)
     await restarted.recover(committed)
     assert rows(tmp_path) == [0, 1] and hidden(tmp_path) == []  # the torn tail is cut
+
+
+async def test_recover_finds_the_files_where_the_checkpoint_left_them(tmp_path: Path) -> None:
+    crashed = await sink_of(tmp_path / "old", file_prefix="a-b", rollover_size=1)
+    await crashed.write(lines(0, 2))
+    committed = await crashed.prepare()
+    crashed._drop_handle()
+    # The restart's path resolves elsewhere (a relative path, another working directory)
+    # and its prefix changed: the committed files are still published, under their name.
+    restarted = await sink_of(tmp_path / "new", file_prefix="c")
+    await restarted.recover(committed)
+    assert rows(tmp_path / "old") == [0, 1]
+    assert [p.name.startswith("a-b-") for p in visible(tmp_path / "old")] == [True]
+    assert hidden(tmp_path / "old") == []

@@ -9,7 +9,8 @@ directory sees whole files only — only once a checkpoint covering its rows is
 committed (the two-phase commit of ``laminar.sinks.base``):
 
 * ``prepare`` fsyncs the open file and returns the transaction
-  ``{"publish": [staged names], "resume": [open file name, length] | null}``.
+  ``{"dir": absolute directory, "publish": [staged names],
+  "resume": [open file name, length] | null}``.
   JSON lines are resumable: the open file stays open across checkpoints and the
   transaction records its committed length (Flink's row formats do the same).
   Parquet cannot be cut mid-file, so it rolls at every checkpoint, and
@@ -149,12 +150,15 @@ class FilesystemSink(Sink):
         await self._run(self._recover, txn or {})
 
     def _recover(self, txn: dict[str, Any]) -> None:
+        # Where the checkpoint's files are, even if ``path`` has changed since (a relative
+        # path from another working directory).
+        where = Path(txn.get("dir") or self.directory)
         with self._guard("recovering the files of the last checkpoint"):
             for name in txn.get("publish") or ():
-                self._publish_file(self.directory / name)
+                self._publish_file(where / name)
             resume = txn.get("resume")
             if resume:
-                path, length = self.directory / resume[0], int(resume[1])
+                path, length = where / resume[0], int(resume[1])
                 if path.exists():
                     # Its rows past the committed length were never committed: cut them.
                     with open(path, "r+b") as f:
@@ -164,7 +168,7 @@ class FilesystemSink(Sink):
                         self._publish_file(path)
                     else:
                         path.unlink()
-                elif not (self.directory / self._final_name(path.name)).exists():
+                elif not path.with_name(_final_name(path.name)).exists():
                     self._missing(path)
             for leftover in self.directory.glob(f".{self.prefix}-*.inprogress"):
                 if self._abandoned(leftover.name):
@@ -268,7 +272,11 @@ class FilesystemSink(Sink):
                 self._new_entries = False
                 _fsync_dir(self.directory, strict=True)
             resume = [self._current.name, self._size] if self._current is not None else None
-            return {"publish": [p.name for p in self._staged], "resume": resume}
+            return {
+                "dir": str(self.directory.absolute()),
+                "publish": [p.name for p in self._staged],
+                "resume": resume,
+            }
 
     async def publish(self, txn: Any) -> None:
         if txn:
@@ -287,7 +295,7 @@ class FilesystemSink(Sink):
                 _fsync_dir(self.directory, strict=True)
 
     def _publish_file(self, path: Path) -> None:
-        final = path.with_name(self._final_name(path.name))
+        final = path.with_name(_final_name(path.name))
         if path.exists():
             os.rename(path, final)
             self.files_written.append(final)
@@ -301,13 +309,6 @@ class FilesystemSink(Sink):
             path.name,
             self.directory,
         )
-
-    def _final_name(self, hidden: str) -> str:
-        """``.PREFIX-OWNER-PID-NS-SEQ.EXT.inprogress`` -> ``PREFIX-NS-SEQ.EXT``."""
-        match = self._hidden.match(hidden)
-        if match is None:
-            raise PipelineError(f"sink {self.table}: {hidden} is not one of its file names")
-        return f"{self.prefix}-{match.group(3)}"
 
     async def tick(self) -> None:
         # An aged open file whose rows are all committed needs no checkpoint to go out.
@@ -336,6 +337,18 @@ class FilesystemSink(Sink):
     def _close(self) -> None:
         with self._guard("closing the last file"):
             self._roll()
+
+
+# Any prefix (it may have changed since the checkpoint named the file): the tail is strict.
+_HIDDEN = re.compile(r"^\.(.+)-[0-9a-f]{8}-\d+-(\d{19}-\d{5}\.(?:jsonl|parquet))\.inprogress$")
+
+
+def _final_name(hidden: str) -> str:
+    """``.PREFIX-OWNER-PID-NS-SEQ.EXT.inprogress`` -> ``PREFIX-NS-SEQ.EXT``."""
+    match = _HIDDEN.match(hidden)
+    if match is None:
+        raise PipelineError(f"{hidden} is not the name of a filesystem sink's staged file")
+    return f"{match.group(1)}-{match.group(2)}"
 
 
 def _alive(pid: int) -> bool:
