@@ -136,7 +136,7 @@ class _Run:
         """Whether the operators' state is that of the last handed batch."""
         return not self.in_batch and (not self.pulling or self.snapshot_anytime)
 
-    async def checkpoint(self) -> None:
+    async def checkpoint(self, states: dict[str, bytes] | None = None) -> None:
         sink = self.sink
         if sink.failed:
             raise PipelineError(
@@ -144,7 +144,8 @@ class _Run:
                 "nothing more is committed (a restart sends the uncommitted rows again)"
             )
         event_id = self.handed
-        states = self.committer.snapshot()  # before any await: the barrier's state
+        if states is None:
+            states = self.committer.snapshot()  # before any await: the barrier's state
         txn = await sink.prepare()
         self.committer.commit(event_id, states, txn)
         self.checkpointed, self.written, self.last_at = event_id, False, self.clock()
@@ -228,6 +229,11 @@ async def _shutdown(
 ) -> None:
     """Stop reading, let a write in flight finish, close the sink, take a last checkpoint."""
     sink = run.sink
+    # The state as reading stops (closing the iterator may close its operators), if the
+    # iterator is not mid-batch: it is the state of the batch last received, used only
+    # once that batch is handed whole.
+    quiet = not run.pulling or run.snapshot_anytime
+    states = run.committer.snapshot() if quiet else None
     try:
         async with asyncio.timeout(timeout_s):
             with contextlib.suppress(Exception):
@@ -244,9 +250,9 @@ async def _shutdown(
             await sink.close()
             # A failed sink may have lost rows it accepted; a state ahead of the handed
             # rows would skip them on restart.
-            if sink.failed or run.tick_error is not None or not run.consistent():
+            if states is None or run.in_batch or sink.failed or run.tick_error is not None:
                 return
-            await run.checkpoint()  # also publishes what close() staged
+            await run.checkpoint(states)  # also publishes what close() staged
     except TimeoutError:
         logger.warning(
             "pipeline %s: the sink did not finish within %.0f s; the last rows are not "
