@@ -84,10 +84,14 @@ class ContinuousQuery:
 
         ``kind`` is "json" (lists of JSON texts) or "arrow" (Arrow tables).
         """
+        # Not closed at the end: the pipeline snapshots the operators at shutdown, and
+        # run_query closes the query after.
         if kind == "json":
-            runs = self._run(self.query.run_json, len, _list_head, yield_empty=True)
+            runs = self._run(self.query.run_json, len, _list_head, yield_empty=True, close=False)
         else:
-            runs = self._run(self.query.run, _arrow_len, _arrow_head, yield_empty=True)
+            runs = self._run(
+                self.query.run, _arrow_len, _arrow_head, yield_empty=True, close=False
+            )
         async for rows in runs:
             yield rows, self.position
 
@@ -97,6 +101,7 @@ class ContinuousQuery:
         size: Callable[[T], int],
         head: Callable[[T, int], T],
         yield_empty: bool = False,
+        close: bool = True,
     ) -> AsyncIterator[T]:
         stats = self.stats
         remaining = self.limit
@@ -188,7 +193,8 @@ class ContinuousQuery:
             await batches.aclose()  # type: ignore[attr-defined]
             if monitor is not None:
                 monitor.stop()
-            self.close()
+            if close:
+                self.close()
 
     async def _finish(
         self,

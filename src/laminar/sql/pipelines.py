@@ -50,6 +50,8 @@ def restore(query: ContinuousQuery, state: StateStore, key: str) -> str | None:
     query.source.resume_event_id = checkpoint.last_event_id
     if "dedup" in checkpoint.states:
         query.source.restore_dedup(decode_dedup(checkpoint.states["dedup"]))
+    if query.staged is not None:
+        query.staged.restore(checkpoint.states)
     logger.info("pipeline %s resumes after event id %r", key, checkpoint.last_event_id)
     return checkpoint.last_event_id
 
@@ -74,12 +76,16 @@ async def run_query(
             if query.sink is not None
             else StdoutSink(query.table)
         )
-    source = query.source
+    source, staged = query.source, query.staged
 
     def snapshot() -> dict[str, bytes]:
-        # As of the last batch handed (its mark): safe even while the source works on the
-        # next one, so the ticker may checkpoint an idle stream (snapshot_anytime).
-        return {"dedup": encode_dedup(source.dedup_snapshot(query.dedup_mark))}
+        # The dedup state is as of the last batch handed (its mark): safe even while the
+        # source works on the next one. Operators' states are not: a stateful query is
+        # snapshotted at the barrier only (its iterator yields a batch every tick).
+        states = {"dedup": encode_dedup(source.dedup_snapshot(query.dedup_mark))}
+        if staged is not None:
+            states.update(staged.snapshot())
+        return states
 
     committer = Committer(store, key, query.table, snapshot)
     try:
@@ -88,7 +94,7 @@ async def run_query(
             sink,
             committer,
             tick_s=tick_s,
-            snapshot_anytime=True,
+            snapshot_anytime=staged is None,
         )
     finally:
         query.close()
