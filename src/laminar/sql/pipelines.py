@@ -32,6 +32,8 @@ from laminar.sql.continuous import ContinuousQuery
 
 logger = logging.getLogger("laminar.runtime")
 
+STATEFUL_CHECKPOINT_INTERVAL_S = 1.0
+
 
 def pipeline_key(query: ContinuousQuery) -> str:
     target = query.sink.name if query.sink is not None else "stdout"
@@ -94,6 +96,8 @@ async def run_query(
             sink,
             committer,
             tick_s=tick_s,
+            # Window and group state can be large: snapshot it once a second, not per batch.
+            checkpoint_interval_s=STATEFUL_CHECKPOINT_INTERVAL_S if staged is not None else 0.0,
             snapshot_anytime=staged is None,
         )
     finally:
