@@ -197,3 +197,16 @@ async def test_a_sink_failure_on_a_tick_stops_the_pipeline_at_the_next_batch(
         checkpoint = store.checkpoint("src->t")
     assert checkpoint is not None and checkpoint.last_event_id == "2"  # nothing after
     assert sink.failed
+
+
+async def test_without_a_store_files_are_published_and_no_state_is_taken(tmp_path: Path) -> None:
+    counter = Counter()
+
+    async def batches() -> AsyncIterator[tuple[list[str], str]]:
+        yield counter.batch(1, 3)
+        yield counter.batch(3, 5)
+
+    committer = Committer(None, "src->t", "src", counter.snapshot)  # persist_event_id off
+    await run_pipeline(batches(), FilesystemSink("t", str(tmp_path / "out")), committer)
+    assert published(tmp_path / "out") == [1, 2, 3, 4]
+    assert counter.snapshots == 0  # a big window state is not serialized for nothing

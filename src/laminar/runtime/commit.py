@@ -85,8 +85,13 @@ class Committer:
         return self.restored.sink_txn if self.restored is not None else None
 
     def snapshot(self) -> dict[str, bytes]:
-        """Every operator's state; call only at a barrier (see the module docstring)."""
-        return self._snapshot() if self._snapshot is not None else {}
+        """Every operator's state; call only at a barrier (see the module docstring).
+
+        Without a store nothing would keep it: not taken (the sink is still published).
+        """
+        if self.store is None or self._snapshot is None:
+            return {}
+        return self._snapshot()
 
     def commit(self, event_id: str, states: dict[str, bytes], txn: Any) -> None:
         """Record ``event_id``, ``states`` and the sink's ``txn`` in one transaction.
