@@ -237,8 +237,13 @@ async def _shutdown(
     # The state as reading stops (closing the iterator may close its operators), if the
     # iterator is not mid-batch: it is the state of the batch last received, used only
     # once that batch is handed whole.
-    quiet = not run.pulling or run.snapshot_anytime
-    states = run.committer.snapshot() if quiet else None
+    states: dict[str, bytes] | None = None
+    failure: Exception | None = None
+    if not run.pulling or run.snapshot_anytime:
+        try:
+            states = run.committer.snapshot()
+        except Exception as exc:  # raised once the iterator and the sink are closed
+            failure = exc
     try:
         async with asyncio.timeout(timeout_s):
             with contextlib.suppress(Exception):
@@ -253,6 +258,8 @@ async def _shutdown(
                     run.written, run.in_batch = True, False
                     run.handed = write_id or run.handed
             await sink.close()
+            if failure is not None:
+                raise failure
             # A failed sink may have lost rows it accepted; a state ahead of the handed
             # rows would skip them on restart.
             if states is None or run.in_batch or sink.failed or run.tick_error is not None:
