@@ -1,4 +1,4 @@
-"""``python -m benchmarks.run [--suite decoder|client|e2e|all] [--rounds N] [--quick]``.
+"""``python -m benchmarks.run [--suite decoder|client|e2e|window|all] [--rounds N] [--quick]``.
 
 Contract: runs the chosen suites (each registered in :data:`SUITES` as a module with
 ``run(options) -> SuiteResult``), prints per suite a table — workload,
@@ -27,6 +27,7 @@ SUITES = {
     "decoder": "benchmarks.decoder_bench",
     "client": "benchmarks.client_bench",
     "e2e": "benchmarks.e2e_bench",
+    "window": "benchmarks.window_bench",
 }
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "latest.json"
 

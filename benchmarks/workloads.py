@@ -11,10 +11,15 @@ stream. Names:
 * ``large``     — 4 KiB of one-line JSON ``data`` per event (with some non-ASCII text,
   so UTF-8 characters get split across chunk boundaries);
 * ``multiline`` — the small JSON object spread over three ``data:`` lines;
-* ``crlf``      — ``small`` with CRLF line endings.
+* ``crlf``      — ``small`` with CRLF line endings;
+* ``groups``    — ``small`` with a distinct symbol per event (``S0000001``…) and an
+  event time that stays inside one second for the first ~1.4 million events: the
+  worst case of a windowed GROUP BY, every event a new group of one open window.
 
 The JSON objects carry ``symbol``, ``price``, ``volume`` and ``ts`` so that an
-end-to-end SQL benchmark can filter them (``price`` is spread over 1..2000).
+end-to-end SQL benchmark can filter them (``price`` is spread over 1..2000). ``ts``
+is epoch milliseconds (a TIMESTAMP column reads it as such), 7 ms apart in "small":
+a 1-second window holds ~143 events, and 1 million events span 7,000 windows.
 """
 
 from __future__ import annotations
@@ -24,12 +29,18 @@ import random
 from dataclasses import dataclass
 
 CHUNK_SIZE = 64 * 1024
-WORKLOADS = ("small", "large", "multiline", "crlf")
+WORKLOADS = ("small", "large", "multiline", "crlf", "groups")
 LARGE_DATA_SIZE = 4096
 
 # Event counts of a full run: each decodes in a fraction of a second with the
 # fastest implementation and in about a second with the slowest.
-DEFAULT_EVENTS = {"small": 100_000, "large": 10_000, "multiline": 50_000, "crlf": 50_000}
+DEFAULT_EVENTS = {
+    "small": 100_000,
+    "large": 10_000,
+    "multiline": 50_000,
+    "crlf": 50_000,
+    "groups": 1_000_000,
+}
 
 _SYMBOLS = ("ACME", "GLOBX", "INITECH", "UMBRL", "HOOLI", "STARK", "WAYNE", "TYRL")
 _FILLER = "lorem ipsum dolor sit amet café naïve déjà-vu 0123456789 "
@@ -63,6 +74,13 @@ def _small_data(rng: random.Random, n: int) -> list[str]:
     return [f'{{{sym},"price":{price},"volume":{volume},"ts":{ts}}}']
 
 
+def _groups_data(rng: random.Random, n: int) -> list[str]:
+    _, _, price, volume, ts = _tick(rng, n)
+    # 0.7 us apart: the first ~1.4M events share the second that starts at the epoch base
+    ts = 1_700_000_000_000 + n * 7 // 10_000
+    return [f'{{"symbol":"S{n:07d}","price":{price},"volume":{volume},"ts":{ts}}}']
+
+
 def _multiline_data(rng: random.Random, n: int) -> list[str]:
     _, sym, price, volume, ts = _tick(rng, n)
     return [f"{{{sym},", f'"price":{price},"volume":{volume},', f'"ts":{ts}}}']
@@ -77,7 +95,12 @@ def _large_data(rng: random.Random, n: int) -> list[str]:
     return [head + filler + '"}']
 
 
-_DATA_BUILDERS = {"small": _small_data, "large": _large_data, "multiline": _multiline_data}
+_DATA_BUILDERS = {
+    "small": _small_data,
+    "large": _large_data,
+    "multiline": _multiline_data,
+    "groups": _groups_data,
+}
 
 
 @functools.lru_cache(maxsize=16)

@@ -34,7 +34,7 @@ from benchmarks.peers import client_adapters, decoder_adapters  # noqa: E402
 from benchmarks.run import format_table  # noqa: E402
 from benchmarks.workloads import CHUNK_SIZE, WORKLOADS, build  # noqa: E402
 
-SMALL_COUNTS = {"small": 300, "large": 20, "multiline": 200, "crlf": 300}
+SMALL_COUNTS = {"small": 300, "large": 20, "multiline": 200, "crlf": 300, "groups": 300}
 CHUNK_SIZES = (CHUNK_SIZE, 4096, 7)
 
 
