@@ -117,3 +117,25 @@ def test_measure_takes_medians_and_the_table_shows_ratios() -> None:
     missing = ratio_target([slow], "small", 4, "decoder")
     assert missing == TargetCheck(missing.description, None, missing.detail)
     assert missing.passed is None
+
+
+def test_window_suite_quick_mode_agrees_with_its_peer() -> None:
+    # Quick mode end to end: both processes, every window equal (checked inside run()),
+    # and the 1M-groups variant shrunk to a few thousand groups.
+    from benchmarks import Options
+    from benchmarks.window_bench import PEER, QUICK_EVENTS, run
+
+    result = run(Options(rounds=1, quick=True))
+    assert [m.implementation for m in result.measurements] == [LAMINAR, PEER]
+    assert all(m.events == QUICK_EVENTS and len(m.seconds) == 1 for m in result.measurements)
+    assert any(note.startswith("peak RSS with 5,000 distinct groups") for note in result.notes)
+    assert len(result.targets) == 2
+
+
+def test_window_workloads_hold_the_windows_they_promise() -> None:
+    from benchmarks.window_bench import expected_counts
+
+    # "small": 7 ms apart, 8 symbols -> 21 full seconds, then the last event (21.000 s)
+    # alone in the 22nd; "groups": a new symbol per event
+    assert expected_counts(build("small", 3000).payload) == (3000, 21 * 8 + 1)
+    assert expected_counts(build("groups", 3000).payload) == (3000, 3000)
