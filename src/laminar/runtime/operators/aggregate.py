@@ -11,7 +11,11 @@ state to disk past ``memory_limit`` instead of growing the process.
 * Window (tumble/hop): each row is assigned its windows (``__laminar_ws`` /
   ``__laminar_we``) as it arrives; when the watermark reaches a window's end, the
   window's rows are aggregated, emitted once (ordered by window start, then the
-  group keys) and deleted.
+  group keys) and deleted. When every aggregate merges exactly (COUNT, MIN/MAX,
+  SUM/AVG of integers and DECIMALs), a batch adds one *partial* row per (window,
+  group) instead of its rows, and the final query merges them
+  (``laminar.runtime.operators.partial``): same answers, state bounded by
+  groups x batches instead of events.
 * Session: rows are kept per group; a session is the run of rows less than the
   gap apart; it closes when its last row's time plus the gap is reached.
 * Updating (GROUP BY without a window): after every batch, the groups it
@@ -36,6 +40,7 @@ import pyarrow.compute as pc
 
 from laminar.errors import SQLError
 from laminar.runtime.operator import Emission
+from laminar.runtime.operators import partial
 from laminar.runtime.time import NO_TIME, Clock, EventTimeWatermark, clock_us, wall_clock
 from laminar.sql.query import TIME, WINDOW_END, WINDOW_START, AggregateSQL, WindowSpec
 
@@ -92,7 +97,9 @@ class AggregateOperator:
         )
         self._state_columns = self._create_state()
         self.updating = spec.window is None
+        self._final_sql = spec.sql.final  # over the state: raw rows, or partials (below)
         self.columns, self.types = self._bind()
+        self.partial = self._use_partials()
         if self.updating:
             self.columns.append(OP_COLUMN)
             self.types.append("VARCHAR")
@@ -122,13 +129,57 @@ class AggregateOperator:
 
     def _bind(self) -> tuple[list[str], list[str]]:
         try:
-            rel = self.con.sql(self._closed_view() + self.spec.sql.final)
+            rel = self.con.sql(self._closed_view() + self._final_sql)
         except duckdb.Error as exc:
             raise SQLError(f"{self.spec.label}: {_message(exc)}") from exc
         hidden = set(self.spec.sql.hidden)
         pairs = [(c, str(t)) for c, t in zip(rel.columns, rel.types, strict=True)]
         visible = [(c, t) for c, t in pairs if c not in hidden]
         return [c for c, _ in visible], [t for _, t in visible]
+
+    def _use_partials(self) -> partial.PartialPlan | None:
+        """Keep per-batch partial aggregates instead of rows, when they merge exactly.
+
+        Tumbling and hopping windows only (sessions need each row's time, updating
+        results diff whole groups). The state table is recreated with the partial
+        columns, and the rewritten final query must bind to exactly the columns and
+        types of the original, or the raw rows are kept.
+        """
+        window = self.spec.window
+        if window is None or window.kind == "session":
+            return None
+        rel = self.con.sql(f"SELECT * FROM {ROWS} LIMIT 0")
+        columns = {c: str(t) for c, t in zip(rel.columns, rel.types, strict=True)}
+
+        def type_of(aggregate: str) -> str:
+            return str(self.con.sql(f"SELECT {aggregate} FROM {ROWS} LIMIT 0").types[0])
+
+        try:
+            plan = partial.plan(self._final_sql, columns, (WINDOW_START, WINDOW_END), type_of)
+        except duckdb.Error:
+            return None
+        if plan is None:
+            return None
+        group = ", ".join(plan.group_columns)
+        raw = (self.columns, self.types, self._final_sql, self._state_columns)
+        try:
+            _exec(self.con, f"DROP TABLE {ROWS}")
+            _exec(self.con,
+                f"CREATE TABLE {ROWS} AS SELECT {group}, {', '.join(plan.partials)} "
+                f"FROM (SELECT *, NULL::TIMESTAMP AS {WINDOW_START}, NULL::TIMESTAMP AS "
+                f"{WINDOW_END} FROM {INPUT}) GROUP BY {group} LIMIT 0"
+            )
+            self._final_sql = plan.final
+            self._state_columns = list(self.con.sql(f"SELECT * FROM {ROWS} LIMIT 0").columns)
+            if self._bind() == (self.columns, self.types):
+                return plan
+        except duckdb.Error:
+            pass
+        # not the same answer: back to the raw rows
+        self.columns, self.types, self._final_sql, self._state_columns = raw
+        _exec(self.con, f"DROP TABLE IF EXISTS {ROWS}")
+        self._create_state()
+        return None
 
     def _create_emitted(self) -> None:
         final = self.spec.sql.final
@@ -203,19 +254,28 @@ class AggregateOperator:
             slide = window.slide_us
             last = f"({us} - ((({us} % {slide}) + {slide}) % {slide}))"  # floor, pre-1970 too
             if window.kind == "tumble":
-                _exec(con,
-                    f"INSERT INTO {ROWS} SELECT *, make_timestamp({last}), "
-                    f"make_timestamp({last} + {window.size_us}) FROM {INPUT}"
+                windowed = (
+                    f"SELECT *, make_timestamp({last}) AS {WINDOW_START}, "
+                    f"make_timestamp({last} + {window.size_us}) AS {WINDOW_END} FROM {INPUT}"
                 )
             else:
                 count = -(-window.size_us // window.slide_us)
-                _exec(con,
-                    f"INSERT INTO {ROWS} SELECT * EXCLUDE (__s), make_timestamp(__s), "
-                    f"make_timestamp(__s + {window.size_us}) FROM (SELECT *, unnest("
-                    f"generate_series({last} - {(count - 1) * window.slide_us}, {last}, "
+                windowed = (
+                    f"SELECT * EXCLUDE (__s), make_timestamp(__s) AS {WINDOW_START}, "
+                    f"make_timestamp(__s + {window.size_us}) AS {WINDOW_END} FROM (SELECT *, "
+                    f"unnest(generate_series({last} - {(count - 1) * window.slide_us}, {last}, "
                     f"{window.slide_us})) AS __s FROM {INPUT}) WHERE __s + {window.size_us} > {us}"
                 )
-            self._next_close = self._earliest_end()
+            plan = self.partial
+            if plan is None:
+                _exec(con, f"INSERT INTO {ROWS} {windowed}")
+            else:  # one row per (group, window) of this batch
+                group = ", ".join(plan.group_columns)
+                _exec(con,
+                    f"INSERT INTO {ROWS} SELECT {group}, {', '.join(plan.partials)} "
+                    f"FROM ({windowed}) GROUP BY {group}"
+                )
+            self._next_close = min(self._next_close, self._first_end(rows))
         except duckdb.Error as exc:
             raise SQLError(f"{self.spec.label}: {_message(exc)}") from exc
         finally:
@@ -239,6 +299,23 @@ class AggregateOperator:
         )
         self._next_close = self._earliest_end()
         return out
+
+    def _first_end(self, rows: pa.Table) -> int:
+        """The earliest end of the windows ``rows`` were just added to (no state scan).
+
+        A row at ``t`` is in the windows starting after ``t - size`` (on the slide's
+        grid), so the earliest end comes from the earliest row.
+        """
+        window = self.spec.window
+        assert window is not None
+        times = rows.column(TIME)
+        if not (pa.types.is_timestamp(times.type) and times.type.unit == "us"):
+            return self._earliest_end()
+        low = pc.min(times.cast(pa.int64())).as_py()
+        if low is None:
+            return END_OF_TIME
+        size, slide = window.size_us, window.slide_us
+        return (low - size) // slide * slide + slide + size
 
     def _earliest_end(self) -> int:
         low = _one(self.con, f"SELECT epoch_us(min({WINDOW_END})) FROM {ROWS}")
@@ -284,7 +361,7 @@ class AggregateOperator:
         hidden = ", ".join(sql.hidden)
         query = f"WITH {CLOSED} AS ({closed_sql}) SELECT * " + (
             f"EXCLUDE ({hidden}) " if hidden else ""
-        ) + f"FROM ({sql.final}) AS __laminar_final" + (f" ORDER BY {order}" if order else "")
+        ) + f"FROM ({self._final_sql}) AS __laminar_final" + (f" ORDER BY {order}" if order else "")
         try:
             return self.con.sql(query).to_arrow_table()
         except duckdb.Error as exc:
