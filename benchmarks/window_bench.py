@@ -25,11 +25,13 @@ import functools
 import math
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -143,8 +145,16 @@ def _peer_command(url: str, out: Path) -> list[str]:
     return [sys.executable, "-m", "benchmarks.window_bench", "peer", url, str(out)]
 
 
-def _run(command: list[str], out: Path, cwd: Path) -> int:
-    """Run ``command`` with stdout into ``out``; return its peak RSS in KiB."""
+@dataclass(frozen=True)
+class Usage:
+    """What one process used: peak RSS and CPU time (user + system, all its threads)."""
+
+    max_rss_kib: int
+    cpu_s: float
+
+
+def _run(command: list[str], out: Path, cwd: Path) -> Usage:
+    """Run ``command`` with stdout into ``out``; return what it used."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])
     )}
@@ -163,7 +173,7 @@ def _run(command: list[str], out: Path, cwd: Path) -> int:
             f"{command[0]} exited with {process.returncode}: "
             f"{errors.decode(errors='replace')[-2000:]}"
         )
-    return int(usage.ru_maxrss)
+    return Usage(int(usage.ru_maxrss), usage.ru_utime + usage.ru_stime)
 
 
 def _read_rows(path: Path) -> list[Row]:
@@ -214,7 +224,9 @@ def _build(name: str, events: int) -> bytes:
 # --------------------------------------------------------------------------- the suite
 
 
-def _cases(url: str, work: Path) -> tuple[list[Case], dict[str, Path]]:
+def _cases(
+    url: str, work: Path, cpu: dict[str, list[float]]
+) -> tuple[list[Case], dict[str, Path]]:
     pipeline = work / "window.sql"
     pipeline.write_text(PIPELINE.format(url=url, query=QUERY), encoding="utf-8")
     outputs = {LAMINAR: work / "laminar.jsonl", PEER: work / "peer.jsonl"}
@@ -225,7 +237,10 @@ def _cases(url: str, work: Path) -> tuple[list[Case], dict[str, Path]]:
 
     def case(name: str) -> Callable[[], tuple[int, int]]:
         def run() -> tuple[int, int]:
-            _run(commands[name], outputs[LAMINAR] if name == LAMINAR else work / "stdout", work)
+            used = _run(
+                commands[name], outputs[LAMINAR] if name == LAMINAR else work / "stdout", work
+            )
+            cpu[name].append(used.cpu_s)
             # reading the output back costs both sides the same (~1 % of a run)
             return _counts(outputs[name])
 
@@ -240,8 +255,8 @@ def peak_rss(url: str, work: Path) -> dict[str, int]:
     pipeline.write_text(PIPELINE.format(url=url, query=QUERY), encoding="utf-8")
     out = {LAMINAR: work / "groups-laminar.jsonl", PEER: work / "groups-peer.jsonl"}
     rss = {
-        LAMINAR: _run(_laminar_command(pipeline), out[LAMINAR], work),
-        PEER: _run(_peer_command(url, out[PEER]), work / "stdout", work),
+        LAMINAR: _run(_laminar_command(pipeline), out[LAMINAR], work).max_rss_kib,
+        PEER: _run(_peer_command(url, out[PEER]), work / "stdout", work).max_rss_kib,
     }
     rows = {name: _counts(path) for name, path in out.items()}
     if rows[LAMINAR] != rows[PEER]:
@@ -260,7 +275,8 @@ def run(options: Options) -> SuiteResult:
     work = Path(tempfile.mkdtemp(prefix="laminar-window-bench-"))
     try:
         with serve([(WORKLOAD, events), (GROUPS_WORKLOAD, group_events)]) as base:
-            cases, outputs = _cases(f"{base}/stream/{WORKLOAD}/{events}", work)
+            cpu: dict[str, list[float]] = {LAMINAR: [], PEER: []}
+            cases, outputs = _cases(f"{base}/stream/{WORKLOAD}/{events}", work, cpu)
             result.measurements = measure(
                 WORKLOAD, cases, expected=expected, payload_bytes=len(payload),
                 rounds=options.rounds,
@@ -276,6 +292,12 @@ def run(options: Options) -> SuiteResult:
     result.notes.append(
         f"query: {QUERY}; {expected[0]:,} events, {expected[1]:,} windows x symbols; "
         "both sides are whole processes writing JSON lines to a file"
+    )
+    # CPU time is steadier than wall time on a shared machine (round 0 is the warm-up)
+    cpu_s = {name: statistics.median(times[1:]) for name, times in cpu.items()}
+    result.notes.append(
+        f"CPU time (user + system, median): laminar {cpu_s[LAMINAR]:.2f} s, {PEER} "
+        f"{cpu_s[PEER]:.2f} s; by CPU time laminar is {cpu_s[PEER] / cpu_s[LAMINAR]:.2f}x the peer"
     )
     result.notes.append(
         f"peak RSS with {group_events:,} distinct groups in one window: laminar "
