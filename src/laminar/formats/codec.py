@@ -9,6 +9,7 @@ size stay exact). ``dumps`` writes compact JSON text. The struct fast path of
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import msgspec
@@ -31,7 +32,27 @@ def loads_one(text: str) -> Any:
     try:
         return _decode(text)
     except msgspec.DecodeError as exc:
-        raise ValueError(str(exc)) from None
+        raise ValueError(_explain(str(exc), text)) from None
+
+
+# A \\uD800-\\uDFFF escape that is not half of a high+low pair. msgspec reports such
+# text as "truncated", which sends users looking for a cut-off payload.
+_LONE_SURROGATE = re.compile(
+    r"(?<!\\)(?:\\\\)*\\u(?:[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<![dD][89abAB][0-9a-fA-F]{2})[dD][c-fC-F][0-9a-fA-F]{2})"
+)
+
+
+def _explain(message: str, text: str) -> str:
+    if "truncated" in message or "surrogate" in message:
+        lone = _LONE_SURROGATE.search(text)
+        if lone:
+            escape = lone.group(0).lstrip("\\")
+            return (
+                f"invalid escape \\{escape}: a lone UTF-16 surrogate is not a character "
+                "(it must be a high+low pair such as \\ud83d\\ude00)"
+            )
+    return message
 
 
 def dumps(value: Any) -> str:

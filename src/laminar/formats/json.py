@@ -73,9 +73,18 @@ class FieldDecoder:
         return {name: list(map(get, rows)) for name, get in self._getters.items()}
 
 
+def _renamable(name: str) -> bool:
+    """msgspec refuses struct field names holding a quote, a backslash or a control
+    character; such columns are legal SQL (`"a""b"`) and take the dict path."""
+    return not any(ch in '"\\' or ch < " " for ch in name)
+
+
 def field_decoder(slots: list[Slot]) -> FieldDecoder | None:
-    """The struct fast path for a table's payload columns (None: no payload column)."""
+    """The struct fast path for a table's payload columns (None: no payload column,
+    or a column name the struct path cannot hold)."""
     names = [s.column.name for s in slots if s.source in (FIELD, WHOLE)]
+    if not all(map(_renamable, names)):
+        return None
     need_absent = {
         s.column.name for s in slots if s.source == WHOLE or s.fallback == ENVELOPE
     }

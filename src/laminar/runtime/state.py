@@ -270,12 +270,21 @@ def _check_version(db: sqlite3.Connection, path: Path) -> None:
         db.execute(
             "INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
         )
-    elif int(row[0]) > SCHEMA_VERSION:
+        return
+    try:
+        version = int(row[0])
+    except (TypeError, ValueError):
+        # Raised as sqlite3.Error so that the caller closes the store and explains.
         raise sqlite3.DatabaseError(
-            f"schema version {row[0]} is newer than this Laminar's ({SCHEMA_VERSION}) — "
+            f"its schema version {row[0]!r} is not a number (the file was edited or is not "
+            "Laminar's)"
+        ) from None
+    if version > SCHEMA_VERSION:
+        raise sqlite3.DatabaseError(
+            f"schema version {version} is newer than this Laminar's ({SCHEMA_VERSION}) — "
             "upgrade Laminar"
         )
-    elif int(row[0]) == 1:
+    if version == 1:
         _migrate_v1(db)
 
 

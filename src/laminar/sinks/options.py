@@ -62,6 +62,18 @@ def _size(option: str, value: object) -> int:
     return parse_int(option, value, minimum=1, maximum=1 << 40)
 
 
+def _file_name(option: str, value: object) -> str:
+    """A plain file name: a prefix with a separator or '..' could write outside `path`."""
+    name = parse_str(option, value)
+    if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
+        raise ConfigError(
+            f"option {option}: expected a plain file name such as 'trades' (no '/', '\\' "
+            f"or '..'; the files go in the sink's path), got {value!r}",
+            option=option,
+        )
+    return name
+
+
 def _ms(option: str, value: object) -> int:
     return parse_int(option, value, minimum=1, maximum=7 * 86_400_000)
 
@@ -78,7 +90,7 @@ SCHEMAS: dict[str, dict[str, tuple[Parser, Any]]] = {
         "format": (lambda o, v: parse_choice(o, v, ("json", "parquet")), "json"),
         "rollover_size": (_size, 128 << 20),
         "rollover_interval_ms": (_ms, 10_000),
-        "file_prefix": (parse_str, None),
+        "file_prefix": (_file_name, None),
     },
     "webhook": {
         "url": (parse_url, _REQUIRED),
