@@ -24,6 +24,7 @@ caught, with ``raise … from exc``, so callers only ever see this tree.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 USER = "user"
 EXTERNAL = "external"
@@ -146,6 +147,11 @@ class PayloadError(LaminarError):
     """An event payload could not be parsed or converted into the table's columns."""
 
     domain = EXTERNAL
+    # Set by the decoder under continue_on_error = false: the failing event's position in
+    # the decoded batch, and the rows of the events before it (a pyarrow.Table), which are
+    # delivered before the query stops.
+    event_index: int | None = None
+    rows_before: Any = None
 
 
 class PipelineError(LaminarError):

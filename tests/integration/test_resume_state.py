@@ -16,7 +16,7 @@ import pytest
 from tests.chaos.chaos_server import Feed
 from tests.support.sse_server import SSEServer, Stream, drop, format_event, raw
 
-from laminar.errors import StateError
+from laminar.errors import PayloadError, StateError
 from laminar.runtime.state import StateStore, decode_dedup, encode_dedup
 from laminar.sql.continuous import ContinuousQuery
 from laminar.sql.engine import Engine
@@ -294,3 +294,37 @@ async def test_a_failed_commit_publishes_nothing_it_did_not_commit(tmp_path: Pat
         with StateStore.open(tmp_path / "state") as state:
             await run_pipeline_once(state, sql)
     assert delivered_ids(out) == [str(i) for i in range(1, 301)]
+
+
+@pytest.mark.parametrize("extra", ["", ", parallelism = 2, partition_by = 'n'"])
+async def test_continue_on_error_false_delivers_and_commits_the_rows_before_the_bad_event(
+    tmp_path: Path, extra: str
+) -> None:
+    # One read, one batch (issue 9, item 12): rows 1..4 must come out whatever the batching,
+    # their id must be committed, and the query must stop on event 5 with the error.
+    body = numbered(1, 4) + format_event("not json", id="5") + numbered(6, 3)
+    out = tmp_path / "out"
+    sql = pipeline_sql(
+        "{url}", out,
+        extra=", continue_on_error = false, buffer_size = 1000, buffer_timeout_ms = 2000" + extra,
+    ).replace("buffer_timeout_ms = 5 ,", "")
+    async with SSEServer(Stream(raw(body))) as server:
+        with StateStore.open(tmp_path / "state") as state:
+            with pytest.raises(PayloadError, match=r"event id '5'.*invalid JSON"):
+                await run_pipeline_once(state, sql.replace("{url}", server.url))
+            assert state.checkpoint("src->out").last_event_id == "4"  # type: ignore[union-attr]
+    assert sorted(delivered_ids(out), key=int) == ["1", "2", "3", "4"]
+
+
+async def test_continue_on_error_false_on_the_first_event_delivers_nothing(
+    tmp_path: Path,
+) -> None:
+    body = format_event("not json", id="1") + numbered(2, 3)
+    out = tmp_path / "out"
+    sql = pipeline_sql("{url}", out, extra=", continue_on_error = false")
+    async with SSEServer(Stream(raw(body))) as server:
+        with StateStore.open(tmp_path / "state") as state:
+            with pytest.raises(PayloadError, match=r"event id '1'"):
+                await run_pipeline_once(state, sql.replace("{url}", server.url))
+            assert state.checkpoint("src->out") is None
+    assert delivered_ids(out) == []

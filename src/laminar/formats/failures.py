@@ -2,8 +2,10 @@
 
 * ``continue_on_error = false``: the first bad payload of the batch raises
   :class:`~laminar.errors.PayloadError` naming the table, the event id and the
-  reason; nothing of the batch is returned (so nothing of it is committed).
-  This holds even when ``capture_errors = true``.
+  reason. The error carries the rows of the events before it (``rows_before``),
+  which the source delivers and commits before the query stops, so the output
+  does not depend on how events were batched. This holds even when
+  ``capture_errors = true``.
 * ``capture_errors = true``: each bad payload becomes a row whose
   ``error_message`` holds the reason and ``error_timestamp`` the arrival time.
   Columns filled from the payload are NULL, except the payload column (a
@@ -62,7 +64,9 @@ def apply(
     options = decoder.options
     if not options.continue_on_error:
         row = min(errors)
-        raise payload_error(decoder.table_name, events[row], row, errors[row])
+        error = payload_error(decoder.table_name, events[row], row, errors[row])
+        error.event_index, error.rows_before = row, table.slice(0, row)
+        raise error
     n = len(events)
     bad = [row in errors for row in range(n)]
     if not options.capture_errors:

@@ -20,6 +20,7 @@ from laminar.connectors.sse.observer import SourceObserver
 from laminar.connectors.sse.options import ConnectionOptions
 from laminar.connectors.sse.table_options import SSETableOptions
 from laminar.connectors.sse.transport import EventSource
+from laminar.errors import PayloadError
 from laminar.formats import Column, build_row_decoder
 from laminar.runtime.batching import Batch, MicroBatcher
 from laminar.runtime.dedup import WindowDeduplicator
@@ -61,6 +62,9 @@ class RowBatch:
     # The event behind each row, when rows map one to one onto events (one partition,
     # nothing dropped or de-duplicated): lets a LIMIT commit exactly what it delivered.
     row_events: list[SSEEvent] | None = None
+    # continue_on_error = false and an event failed: this batch holds the rows of the
+    # events before it; the source raises ``stop`` once the batch has been handed on.
+    stop: PayloadError | None = None
 
     @property
     def num_rows(self) -> int:
@@ -93,6 +97,7 @@ class SSETableSource:
         self.resume_event_id: str | None = None
         self.replay = ReplayDetector(self._warn)
         self._connections_seen = 0
+        self._failed: list[tuple[PayloadError, SSEEvent]] = []  # of the batch being decoded
 
     def _sse_field(self, key: str | None) -> str | None:
         """The SSEEvent attribute behind ``key`` when it is not a column of the table."""
@@ -142,6 +147,8 @@ class SSETableSource:
                 rows = await asyncio.to_thread(self.rows, batch)
                 if rows is not None:
                     yield rows
+                    if rows.stop is not None:
+                        raise rows.stop
         finally:
             await batcher.aclose()
             await source.aclose()
@@ -151,7 +158,9 @@ class SSETableSource:
         stats = self.stats
         events, arrival = batch.items, batch.arrival_ms
         stats.events_received += len(events)
+        previous_id = stats.last_event_id
         stats.last_event_id = events[-1].id
+        self._failed = []
         self._check_replays(events)
         if self._allowed is not None:
             events, arrival = self._filter_types(events, arrival)
@@ -166,6 +175,7 @@ class SSETableSource:
                 self._dedup.mark if self._dedup is not None else 0,
             )
         parallelism = self.table.options.parallelism
+        groups: list[list[int]] | None = None
         if parallelism > 1 and self._partition_field is not None:
             keys = [getattr(e, self._partition_field) for e in events]
             groups = partition_indices(keys, parallelism)
@@ -177,6 +187,8 @@ class SSETableSource:
         else:
             table = self._dedup_table(self._decode(events, arrival), arrival)
             partitions = self._partition_table(table)
+        if self._failed:
+            return self._stopped(batch, events, partitions, groups, previous_id)
         for index, part in enumerate(partitions):
             stats.partitions[index] += part.num_rows
         result = RowBatch(
@@ -186,6 +198,42 @@ class SSETableSource:
         if self._dedup is None and len(partitions) == 1 and partitions[0].num_rows == len(events):
             result.row_events = events  # row i came from event i
         return result
+
+    def _stopped(
+        self,
+        batch: Batch[SSEEvent],
+        events: list[SSEEvent],
+        partitions: list[pa.Table],
+        groups: list[list[int]] | None,
+        previous_id: str,
+    ) -> RowBatch:
+        """The batch cut just before its first failing event (continue_on_error = false):
+        the rows of the events before it, covering the stream up to that event."""
+        position = {id(e): i for i, e in enumerate(events)}
+        error, bad = min(self._failed, key=lambda failed: position[id(failed[1])])
+        if groups is not None:  # partitions decoded apart: keep what precedes the first failure
+            first = position[id(bad)]
+            partitions = [
+                part.slice(0, min(part.num_rows, sum(1 for i in idx if i < first)))
+                for part, idx in zip(partitions, groups, strict=True)
+            ]
+        cut = next(i for i, e in enumerate(batch.items) if e is bad)
+        last_id = batch.items[cut - 1].id if cut else previous_id
+        self.stats.last_event_id = last_id
+        for index, part in enumerate(partitions):
+            self.stats.partitions[index] += part.num_rows
+        runs, left = [], cut
+        for ms, count in batch.runs:
+            if left <= 0:
+                break
+            runs.append((ms, min(count, left)))
+            left -= count
+        return RowBatch(
+            partitions, cut, last_id, batch.arrival_ms[:cut], runs,
+            # as of the previous batch: this one's keys may include events after the cut
+            self._dedup.mark - 1 if self._dedup is not None else 0,
+            stop=error,
+        )
 
     def _check_replays(self, events: list[SSEEvent]) -> None:
         source = self.event_source
@@ -210,7 +258,15 @@ class SSETableSource:
     def _decode(self, events: list[SSEEvent], arrival: list[int]) -> pa.Table:
         if not events:
             return self.schema.empty_table()
-        result = self._decoder.decode(events, arrival)
+        try:
+            result = self._decoder.decode(events, arrival)
+        except PayloadError as error:
+            if error.event_index is None:
+                raise
+            # continue_on_error = false: keep the rows before it; rows() cuts the batch there
+            self.stats.parse_errors += 1
+            self._failed.append((error, events[error.event_index]))
+            return error.rows_before
         self.stats.parse_errors += result.errors
         self.stats.events_dropped += result.dropped
         return result.table
