@@ -272,7 +272,8 @@ def _sql_arguments(p: argparse.ArgumentParser) -> None:
 
 @subcommand(
     "sql",
-    help="an interactive SQL shell (or -e 'statements')",
+    help="an interactive SQL shell (or -e 'statements'); keeps no state: the catalog and "
+    "stream positions last for the session (use `laminar run --state-dir` to keep them)",
     arguments=_sql_arguments,
 )
 def cmd_sql(args: argparse.Namespace) -> int:
@@ -320,7 +321,9 @@ def _run_text(engine: Engine, text: str, pretty: bool) -> None:
             if code != EXIT_OK:
                 return
         else:
-            _print_result(result, pretty, messages_to=sys.stdout)
+            # Rows alone on stdout when it is a pipe or a file, as with `laminar run`.
+            messages_to = sys.stdout if sys.stdout.isatty() else sys.stderr
+            _print_result(result, pretty, messages_to=messages_to)
 
 
 def _shell(run: Callable[[str], None]) -> int:
@@ -331,6 +334,7 @@ def _shell(run: Callable[[str], None]) -> int:
     if interactive:
         _enable_history()
         print("Laminar SQL shell. End statements with ';'. Ctrl-C stops a query; Ctrl-D quits.")
+        print("Nothing is kept after you quit: `laminar run --state-dir DIR` keeps state.")
     buffer: list[str] = []
     while True:
         prompt = ("laminar> " if not buffer else "     ..> ") if interactive else ""

@@ -147,3 +147,46 @@ async def test_run_a_windowed_pipeline_and_sql_shell(demo: str, tmp_path: Path) 
     assert code == 0, err
     assert [json.loads(line)["n"] for line in out.splitlines() if line.startswith("{")] == [
         999, 1000]
+
+
+async def test_a_table_that_drops_every_event_says_so_once(demo: str, tmp_path: Path) -> None:
+    # symbol INT over the stocks feed (issue 9, item 13): every event fails to convert. With
+    # stdout a pipe, stderr must say so once, with the reason and what to do, not per event.
+    pipeline = tmp_path / "mistyped.sql"
+    pipeline.write_text(
+        "CREATE TABLE stock_stream (symbol INT, price DECIMAL) WITH (connector = 'sse_source', "
+        "endpoint = '${LAMINAR_DEMO}/stocks', buffer_timeout_ms = 20);\n"
+        "SELECT * FROM stock_stream;"
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "laminar", "run", str(pipeline),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "LAMINAR_DEMO": demo}, cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    seen = []
+    while not any("dropped a bad event" in line for line in seen):
+        line = await asyncio.wait_for(proc.stderr.readline(), 20)
+        assert line, f"no drop warning before the end of stderr: {seen}"
+        seen.append(line.decode())
+    # Enough further drops to have flooded stderr, were it one line per event.
+    await asyncio.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    out, rest = await asyncio.wait_for(proc.communicate(), 20)
+    err = "".join(seen) + rest.decode()
+    assert out == b""
+    [warning] = [line for line in err.splitlines() if "dropped a bad event" in line]
+    assert "column 'symbol': cannot convert a string" in warning
+    assert "capture_errors = true" in warning and "system.connector_status" in warning
+    assert len([line for line in err.splitlines() if "dropped" in line]) <= 2  # + one summary
+
+
+async def test_sql_execute_keeps_messages_off_stdout(demo: str, tmp_path: Path) -> None:
+    # `laminar sql -e` (issue 9, item 16): stdout holds rows only, like `laminar run`.
+    code, out, err = await laminar(
+        "sql", "-e", PIPELINE + "SELECT symbol FROM price_alerts LIMIT 2;",
+        url=demo, cwd=tmp_path,
+    )  # fmt: skip
+    assert code == 0, err
+    assert [sorted(json.loads(line)) for line in out.splitlines()] == [["symbol"], ["symbol"]]
+    assert "CREATE TABLE stock_stream" in err and "CREATE VIEW price_alerts" in err

@@ -43,6 +43,7 @@ class DecodeResult:
     table: pa.Table
     errors: int
     dropped: int
+    dropped_reasons: tuple[str, ...] = ()  # why each dropped payload failed, in row order
 
 
 def envelope_values(events: Sequence[SSEEvent], attr: str) -> list:

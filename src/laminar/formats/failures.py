@@ -70,7 +70,9 @@ def apply(
     n = len(events)
     bad = [row in errors for row in range(n)]
     if not options.capture_errors:
-        return DecodeResult(table.filter(pa.array([not b for b in bad])), len(errors), len(errors))
+        kept = table.filter(pa.array([not b for b in bad]))
+        reasons = tuple(errors[row] for row in sorted(errors))
+        return DecodeResult(kept, len(errors), len(errors), reasons)
     mask = pa.array(bad)
     raw_slot = next((s for s in decoder.slots if s.source in (WHOLE, DATA)), None)
     arrays = []

@@ -24,6 +24,7 @@ from laminar.errors import PayloadError
 from laminar.formats import Column, build_row_decoder
 from laminar.runtime.batching import Batch, MicroBatcher
 from laminar.runtime.dedup import WindowDeduplicator
+from laminar.runtime.drops import DropReporter
 from laminar.runtime.partition import partition_indices
 from laminar.runtime.replay import ReplayDetector
 from laminar.runtime.stats import PipelineStats
@@ -98,6 +99,7 @@ class SSETableSource:
         self.replay = ReplayDetector(self._warn)
         self._connections_seen = 0
         self._failed: list[tuple[PayloadError, SSEEvent]] = []  # of the batch being decoded
+        self._drops = DropReporter(table.name, self._warn)
 
     def _sse_field(self, key: str | None) -> str | None:
         """The SSEEvent attribute behind ``key`` when it is not a column of the table."""
@@ -150,6 +152,7 @@ class SSETableSource:
                     if rows.stop is not None:
                         raise rows.stop
         finally:
+            self._drops.close()
             await batcher.aclose()
             await source.aclose()
 
@@ -269,6 +272,8 @@ class SSETableSource:
             return error.rows_before
         self.stats.parse_errors += result.errors
         self.stats.events_dropped += result.dropped
+        if result.dropped:
+            self._drops.dropped(result.dropped_reasons)
         return result.table
 
     def _dedup_table(self, table: pa.Table, arrival: list[int]) -> pa.Table:
