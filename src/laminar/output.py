@@ -37,12 +37,15 @@ def row_json(columns: Sequence[str], row: Sequence[Any], types: Sequence[str] = 
             with contextlib.suppress(ValueError):
                 value = json.loads(value)
         obj[name] = value
-    return json.dumps(obj, default=json_default, ensure_ascii=False)
+    # Compact, as DuckDB writes the rows of continuous queries: one format on stdout.
+    return json.dumps(obj, default=json_default, ensure_ascii=False, separators=(",", ":"))
 
 
 def _cell(value: Any) -> str:
     if value is None:
         text = "NULL"
+    elif isinstance(value, bool):
+        text = "true" if value else "false"  # as SQL and JSON spell them
     elif isinstance(value, datetime):
         text = value.isoformat(sep=" ", timespec="milliseconds")
     elif isinstance(value, (dict, list)):
@@ -69,13 +72,16 @@ class LiveTable:
     def write_rows(self, rows: Sequence[Sequence[Any]]) -> None:
         lines = []
         table = [[_cell(v) for v in row] for row in rows]
-        if not self._header_done:
-            self._header_done = True
-            # The first rows size the columns; wider later values shift theirs only.
-            for cells in table:
-                self.widths = [max(w, len(c)) for w, c in zip(self.widths, cells, strict=True)]
-            if self.title:
+        widths = self.widths
+        for cells in table:
+            widths = [max(w, len(c)) for w, c in zip(widths, cells, strict=True)]
+        # Rows already printed cannot move: a wider value widens its column from here on,
+        # under a new header, so the columns below stay aligned.
+        if not self._header_done or widths != self.widths:
+            self.widths = widths
+            if self.title and not self._header_done:
                 lines.append(f"── {self.title} ──")
+            self._header_done = True
             lines.append(self._line(self.columns))
             lines.append("─┼─".join("─" * w for w in self.widths))
         lines.extend(self._line(cells) for cells in table)

@@ -107,7 +107,7 @@ async def test_sql_shell_reads_statements_from_stdin(demo: str, tmp_path: Path) 
     script = PIPELINE + "DESCRIBE price_alerts;\nSELECT\n  symbol\nFROM price_alerts\nLIMIT 1;\n"
     code, out, err = await laminar("sql", url=demo, cwd=tmp_path, stdin=script)
     assert code == 0, err
-    assert '"column_name": "symbol"' in out
+    assert '"column_name":"symbol"' in out
     assert sum(line.startswith('{"symbol"') for line in out.splitlines()) == 1
 
 
