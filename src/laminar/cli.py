@@ -468,8 +468,9 @@ async def _tail(
 def build_parser() -> argparse.ArgumentParser:
     """The ``laminar`` parser with one subparser per entry of ``COMMANDS``."""
     from laminar import cli_sql  # noqa: F401  (registers run and sql; imports stay light)
+    from laminar.cli_parser import SuggestingParser
 
-    parser = argparse.ArgumentParser(
+    parser = SuggestingParser(
         prog="laminar",
         description="Laminar: streaming SQL over Server-Sent Events.",
     )

@@ -1,0 +1,51 @@
+"""An argparse parser that answers a misspelt flag with a did-you-mean, as the SQL does."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from laminar._suggest import did_you_mean
+
+_UNRECOGNIZED = "unrecognized arguments: "
+
+
+class SuggestingParser(argparse.ArgumentParser):
+    """``--stat-dir`` → "unrecognized arguments: --stat-dir — did you mean '--state-dir'?".
+
+    Subparsers are built with the parent's class, so every subcommand suggests too; the
+    top-level parser reports unknown flags, so it looks them up in the chosen subcommand.
+    """
+
+    _argv: list[str] = []
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: Any = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        self._argv = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
+
+    def error(self, message: str) -> NoReturn:
+        if message.startswith(_UNRECOGNIZED):
+            known = self._known_flags()
+            hints = [
+                f"{arg}{hint}"
+                for arg in message.removeprefix(_UNRECOGNIZED).split()
+                if arg.startswith("--") and (hint := did_you_mean(arg.split("=")[0], known))
+            ]
+            if hints:
+                message = _UNRECOGNIZED + "; ".join(hints)
+        super().error(message)
+
+    def _known_flags(self) -> list[str]:
+        flags = [f for f in self._option_string_actions if f.startswith("--")]
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for word in self._argv:
+                    sub = action.choices.get(word)
+                    if sub is not None:
+                        flags += [f for f in sub._option_string_actions if f.startswith("--")]
+                        break
+        return flags
