@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import duckdb
 import pyarrow as pa
+import pytest
 
 from laminar.observability.batch_ring import BatchRing
 from laminar.observability.histogram import Buckets
@@ -136,3 +137,18 @@ def test_format_status_is_readable() -> None:
     assert "↻ stocks (connection feed): reconnecting, query 1 running" in text
     assert "1,200 received" in text and "p50 ≤ 100 ms, p99 ≤ 250 ms" in text
     assert "last error connection refused" in text and "reconnecting in 1 s" in text
+
+
+def test_progress_line_says_stopping_once_the_queries_are_gone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from laminar.observability import progress as progress_module
+
+    hub = Observability()
+    running: list[object] = [object()]
+    monkeypatch.setattr(hub, "live", lambda: list(running))
+    monkeypatch.setattr(progress_module, "_describe", lambda monitor: "stocks ● 10 ev/s")
+    line = ProgressLine(hub, io.StringIO())
+    assert line.text() == "stocks ● 10 ev/s"
+    running.clear()  # Ctrl-C: the queries stopped, the process is shutting down
+    assert line.text() == "laminar: stopping"

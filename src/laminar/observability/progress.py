@@ -46,12 +46,17 @@ class ProgressLine:
         self.out = out
         self.interval = interval
         self._shown = False
+        self._had_queries = False
         self._task: asyncio.Task[None] | None = None
         self.lock = threading.RLock()  # rows are written from worker threads
 
     def text(self, width: int = 200) -> str:
         parts = [_describe(m) for m in self.hub.live()]
-        line = "  ".join(parts) if parts else "laminar: waiting for queries"
+        if parts:
+            self._had_queries = True
+            line = "  ".join(parts)
+        else:  # before the first query starts, or after the last one stopped (Ctrl-C)
+            line = "laminar: stopping" if self._had_queries else "laminar: waiting for queries"
         return line if len(line) <= width else line[: width - 1] + "…"
 
     def draw(self) -> None:
