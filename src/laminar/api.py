@@ -79,13 +79,13 @@ class Cursor:
                 "(or await cursor.arun()) instead of iterating it"
             )
 
-    def batches(self) -> Iterator[pa.Table]:
-        """Arrow tables of rows; over a stream, blocks until each arrives."""
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        """Arrow record batches of rows; over a stream, blocks until each arrives."""
         self._check_readable()
         result = self.result
         if isinstance(result, Rows):
             if result.rows:
-                yield pa.Table.from_pylist(result.as_dicts())
+                yield from _record_batches(pa.Table.from_pylist(result.as_dicts()))
             return
         if not isinstance(result, ContinuousQuery):
             return
@@ -101,7 +101,7 @@ class Cursor:
                 except StopAsyncIteration:
                     return
                 step = None
-                yield table
+                yield from _record_batches(table)
         finally:
             # Ctrl-C (or a break) may come while a step runs: cancel it and let it finish,
             # so the query closes its connection instead of leaking it.
@@ -121,19 +121,20 @@ class Cursor:
             for row in _rows(table):
                 yield row
 
-    async def abatches(self) -> AsyncIterator[pa.Table]:
+    async def abatches(self) -> AsyncIterator[pa.RecordBatch]:
         self._check_readable()
         result = self.result
         if isinstance(result, ContinuousQuery):
             agen = result.arrow_batches()
             try:
                 async for table in agen:
-                    yield table
+                    for batch in _record_batches(table):
+                        yield batch
             finally:
                 await agen.aclose()
         else:
-            for table in self.batches():
-                yield table
+            for batch in self.batches():
+                yield batch
 
     def close(self) -> None:
         if isinstance(self.result, ContinuousQuery):
@@ -170,7 +171,14 @@ def connect(env: Mapping[str, str] | None = None) -> Connection:
     return Connection(env)
 
 
-def _rows(table: pa.Table) -> Iterator[dict[str, Any]]:
+def _record_batches(table: pa.Table) -> Iterator[pa.RecordBatch]:
+    """A table's rows as record batches (a table may hold several chunks; none empty)."""
+    for batch in table.to_batches():
+        if batch.num_rows:
+            yield batch
+
+
+def _rows(table: pa.Table | pa.RecordBatch) -> Iterator[dict[str, Any]]:
     json_columns = [
         f.name for f in table.schema if (f.metadata or {}).get(b"laminar.type") == b"JSON"
     ]

@@ -7,8 +7,9 @@ import json
 import time
 from typing import Any
 
+import pyarrow as pa
 import pytest
-from tests.support.sse_server import SSEServer, Stream, event, events, sleep, wait
+from tests.support.sse_server import SSEServer, Stream, event, events, sleep, stall, wait
 
 from laminar.api import _rows, connect
 from laminar.errors import CatalogError, ConfigError, PayloadError, SQLError
@@ -333,7 +334,9 @@ async def test_python_api_async_iteration(sse_server: SSEServer) -> None:
 
 def test_python_api_sync_iteration_and_one_shot() -> None:
     async def serve(ready: asyncio.Future, stop: asyncio.Event) -> None:
-        async with SSEServer(Stream(events(4, data='{"price": 2}'))) as server:
+        # The first stays open: the LIMIT query closes it, and the next query gets the next.
+        streams = [Stream(events(4, data='{"price": 2}'), stall()) for _ in range(2)]
+        async with SSEServer(*streams) as server:
             ready.set_result(server.url)
             await stop.wait()
 
@@ -350,6 +353,11 @@ def test_python_api_sync_iteration_and_one_shot() -> None:
             db.execute(TABLE.format(url=url))
             rows = list(db.execute("SELECT price FROM stock_stream LIMIT 2"))
             assert rows == [{"price": 2.0}] * 2
+            batches = list(db.execute("SELECT price FROM stock_stream LIMIT 3").batches())
+            assert all(isinstance(b, pa.RecordBatch) and b.num_rows for b in batches)
+            assert sum(b.num_rows for b in batches) == 3
+            [one] = list(db.execute("SELECT 1 AS x FROM system.connector_status").batches())
+            assert isinstance(one, pa.RecordBatch)
             for _ in db.execute("SELECT price FROM stock_stream"):
                 break  # leaving early closes the query
             assert not db.engine.queries
