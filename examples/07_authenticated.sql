@@ -1,10 +1,10 @@
 -- Product document: "Authenticated Streams". The token comes from the environment
--- (SSE_TOKEN; the demo server accepts 'demo-token') and never appears in SHOW output.
+-- (SSE_TOKEN, default 'demo-token': the demo server's) and never appears in SHOW output.
 CREATE CONNECTION auth_sse FROM sse_source
 WITH (
     endpoint = '${LAMINAR_DEMO}/secure/stocks',
     auth_type = 'bearer',
-    token = '${SSE_TOKEN}',
+    token = '${SSE_TOKEN:-demo-token}',
     headers = '{"X-Client-Id": "laminar-consumer"}'
 );
 

@@ -1,8 +1,9 @@
--- Product document: "Last Event ID". The first connection resumes after LAST_PROCESSED_ID.
+-- Product document: "Last Event ID". The first connection resumes after LAST_PROCESSED_ID
+-- (default 100).
 CREATE CONNECTION resumable_sse FROM sse_source
 WITH (
     endpoint = '${LAMINAR_DEMO}/stocks',
-    last_event_id = '${LAST_PROCESSED_ID}',
+    last_event_id = '${LAST_PROCESSED_ID:-100}',
     persist_event_id = true
 );
 

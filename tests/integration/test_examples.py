@@ -128,6 +128,13 @@ async def test_08_last_event_id_seeds_the_first_connection(demo: str) -> None:
     assert [r["event_id"] for r in rows] == ["101", "102", "103"]
 
 
+async def test_07_and_08_run_against_the_demo_with_no_variables_set(demo: str) -> None:
+    _, _, show, rows = await run_example("07_authenticated.sql", demo)
+    assert "demo-token" not in repr(show) and len(rows) == 3
+    *_, rows = await run_example("08_last_event_id.sql", demo)
+    assert [r["event_id"] for r in rows] == ["101", "102", "103"]
+
+
 async def test_09_keepalive(demo: str) -> None:
     *_, rows = await run_example("09_keepalive.sql", demo)
     assert len(rows) == 3 and all(r["device_id"].startswith("sensor-") for r in rows)
