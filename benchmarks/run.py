@@ -28,6 +28,7 @@ SUITES = {
     "client": "benchmarks.client_bench",
     "e2e": "benchmarks.e2e_bench",
     "window": "benchmarks.window_bench",
+    "startup": "benchmarks.startup_bench",
 }
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "latest.json"
 

@@ -156,3 +156,20 @@ def test_dedup_snapshot_as_of_a_batch_leaves_later_keys_out() -> None:
     dedup.keep_mask(["c"], [10])  # a later batch, same millisecond
     assert dedup.snapshot(upto=mark) == [("a", 10), ("b", 10)]
     assert dedup.snapshot() == [("a", 10), ("b", 10), ("c", 10)]
+
+
+async def test_eager_first_batch_goes_out_with_the_first_read() -> None:
+    release = asyncio.Event()
+
+    async def source() -> AsyncIterator[list[int]]:
+        yield [1, 2]
+        await release.wait()  # nothing more until the first batch is out
+        yield [3]
+        yield [4]
+
+    batcher = MicroBatcher(source(), buffer_size=100, buffer_timeout_ms=60_000, eager_first=True)
+    it = batcher.__aiter__()
+    first = await asyncio.wait_for(it.__anext__(), 30)  # not held for the 60 s timeout
+    assert first.items == [1, 2]
+    release.set()
+    assert (await it.__anext__()).items == [3, 4]  # later batches fill as before

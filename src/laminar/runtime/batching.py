@@ -4,7 +4,9 @@ A reader task pulls the source's network reads into a small bounded queue, so
 the socket is read while the previous batch is processed, yet a slow consumer
 stops the reads (back-pressure) instead of growing a queue. A batch is emitted
 when it holds ``buffer_size`` events, or ``buffer_timeout_ms`` after its first
-event arrived, or when the source ends.
+event arrived, or when the source ends. With ``eager_first``, the first batch goes
+out with the first network read: a query's first rows are not held back by the
+timeout (the time to a first row is what a user waits on at start-up).
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class MicroBatcher(Generic[T]):
         buffer_size: int,
         buffer_timeout_ms: int,
         read_ahead: int = READ_AHEAD,
+        eager_first: bool = False,
     ) -> None:
         if buffer_size < 1:
             raise ValueError("buffer_size must be at least 1")
@@ -72,6 +75,7 @@ class MicroBatcher(Generic[T]):
         self._carry: tuple[list[T], int] | None = None
         self._ended = False
         self._error: BaseException | None = None
+        self._first = eager_first  # the next batch goes out without waiting
 
     async def _read(self) -> None:
         try:
@@ -145,7 +149,8 @@ class MicroBatcher(Generic[T]):
             arrival.extend([ms] * len(chunk))
             runs.append((ms, len(chunk)))
             if deadline is None:
-                deadline = loop.time() + self._timeout
+                deadline = loop.time() + (0.0 if self._first else self._timeout)
+        self._first = False
         return Batch(items, arrival, runs)
 
     @property

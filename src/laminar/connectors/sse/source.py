@@ -139,6 +139,7 @@ class SSETableSource:
             source.batches(),
             buffer_size=opts.buffer_size,
             buffer_timeout_ms=opts.buffer_timeout_ms,
+            eager_first=True,
         )
         self.batcher = batcher  # read by observability (buffer occupancy)
         try:
