@@ -10,6 +10,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test,bench]'
+	@# Bytecode now, whatever PYTHONDONTWRITEBYTECODE says: start-up then never compiles.
+	$(BIN)/python -m compileall -q -j 0 src $(VENV)/lib > /dev/null || true
 	touch $(STAMP)
 
 test: $(STAMP)

@@ -139,3 +139,14 @@ def test_window_workloads_hold_the_windows_they_promise() -> None:
     # alone in the 22nd; "groups": a new symbol per event
     assert expected_counts(build("small", 3000).payload) == (3000, 21 * 8 + 1)
     assert expected_counts(build("groups", 3000).payload) == (3000, 3000)
+
+
+def test_startup_suite_times_the_first_row_against_the_import_floor() -> None:
+    from benchmarks import Options
+    from benchmarks.startup_bench import FLOOR, run
+
+    result = run(Options(rounds=1, quick=True))
+    assert [m.implementation for m in result.measurements] == [LAMINAR, FLOOR]
+    assert all(len(m.seconds) == 1 and m.seconds[0] > 0 for m in result.measurements)
+    [target] = result.targets
+    assert target.passed is not None and "x (" in target.detail

@@ -10,8 +10,6 @@ refuses the statement.
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from typing import Any
 
 from laminar.errors import LaminarError, SQLError
@@ -33,6 +31,10 @@ def remote_status(url: str) -> dict[str, Any]:
 
 
 def _request(url: str, path: str, body: bytes | None = None) -> Any:
+    # Imported here: every `laminar` command reads DEFAULT_URL; urllib costs ~20 ms.
+    import urllib.error
+    import urllib.request
+
     base = url.rstrip("/")
     if not base.startswith(("http://", "https://")):
         base = "http://" + base
