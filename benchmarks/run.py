@@ -27,6 +27,7 @@ SUITES = {
     "decoder": "benchmarks.decoder_bench",
     "client": "benchmarks.client_bench",
     "e2e": "benchmarks.e2e_bench",
+    "e2e-process": "benchmarks.e2e_process_bench",
     "window": "benchmarks.window_bench",
     "startup": "benchmarks.startup_bench",
 }
