@@ -138,9 +138,31 @@ def relations(tree: exp.Expression) -> list[str]:
     names: list[str] = []
     for table in tree.find_all(exp.Table):
         name = _table_name(table)
-        if name not in ctes and name not in names and table.this is not None:
+        if name and name not in ctes and name not in names:
             names.append(name)
     return names
+
+
+def top_level_limit(tree: exp.Expression) -> int | None:
+    """The literal row count of the query's own LIMIT n / FETCH FIRST n ROWS, if any.
+
+    Only a plain integer counts: ``LIMIT 10%``, ``LIMIT ALL`` and expressions are
+    left to DuckDB (the query then runs without Laminar stopping it early).
+    """
+    node = tree.args.get("limit")
+    if isinstance(node, exp.Limit):
+        count = node.expression
+        options = node.args.get("limit_options")
+    elif isinstance(node, exp.Fetch):
+        count = node.args.get("count")
+        options = node.args.get("limit_options")
+    else:
+        return None
+    if options is not None and options.args.get("percent"):
+        return None
+    if isinstance(count, exp.Literal) and not count.is_string and count.this.isdigit():
+        return int(count.this)
+    return None
 
 
 def rename_relations(sql: str, renames: dict[str, str]) -> str:
@@ -416,6 +438,9 @@ def _is_window_key(key: exp.Expression, window: WindowSpec | None) -> bool:
 
 
 def _table_name(table: exp.Table) -> str:
+    """``schema.name`` as DuckDB resolves it; "" for a table function (read_json(…))."""
+    if not isinstance(table.this, exp.Identifier):
+        return ""
     parts = [p.name if p.quoted else p.name.lower() for p in table.parts]
     return ".".join(parts)
 
