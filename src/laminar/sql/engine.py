@@ -30,6 +30,7 @@ from laminar.connectors.sse.table_options import SSETableOptions, parse_table_op
 from laminar.errors import CatalogError, ConfigError, LaminarError, SQLError
 from laminar.formats import Column, build_row_decoder, parse_type
 from laminar.observability.hub import Observability
+from laminar.observability.system_tables import DeclaredTable, build_system_tables
 from laminar.runtime.operators.aggregate import OP_COLUMN
 from laminar.runtime.state import StateStore
 from laminar.runtime.stats import PipelineStats
@@ -92,6 +93,19 @@ class Engine:
         self._restored: set[tuple[str, str]] = set()  # from the store, not redefined since
         if state is not None:
             self._replay_catalog(state)
+
+    def declared_tables(self) -> list[DeclaredTable]:
+        """Every table of the catalog as the system tables show it (their hook)."""
+        declared = []
+        for name, table in list(self.catalog.tables.items()):
+            try:
+                endpoint: str | None = self.catalog.connection_options(table).display_endpoint
+            except Exception:  # a table whose connection was dropped: still listed
+                endpoint = None
+            declared.append(DeclaredTable(
+                name, table.options.connection, endpoint, table.options.parallelism
+            ))
+        return declared
 
     # -- entry points -------------------------------------------------------------------
 
@@ -635,6 +649,4 @@ def _use_system_relations(sql: str) -> str:
 
 
 def _default_system_tables(engine: Engine) -> dict[str, Any]:
-    from laminar.observability.system_tables import build_system_tables
-
-    return build_system_tables(engine)
+    return dict(build_system_tables(engine))
