@@ -24,6 +24,7 @@ from prometheus_client import CollectorRegistry
 
 from laminar.observability.batch_ring import BatchRing
 from laminar.observability.logs import LogRing, install
+from laminar.observability.metrics import COUNTERS, LaminarCollector
 from laminar.observability.monitor import PipelineObserver, QueryMonitor, SeriesHistograms
 
 if TYPE_CHECKING:
@@ -38,8 +39,6 @@ class Observability:
     def __init__(
         self, *, enabled: bool = True, log_capacity: int = 10_000, retention_s: float = 900.0
     ) -> None:
-        from laminar.observability.metrics import LaminarCollector
-
         install()
         self.enabled = enabled  # False: queries run without monitors (to measure the cost)
         self.started_at = time.time()
@@ -73,8 +72,6 @@ class Observability:
 
     def release(self, query: ContinuousQuery) -> None:
         """The query ended: fold its counters into the totals, keep it in ``finished``."""
-        from laminar.observability.metrics import COUNTERS
-
         monitor = self.monitors.pop(query.id, None)
         if monitor is None:
             return

@@ -33,7 +33,7 @@ from __future__ import annotations
 import time
 from collections import Counter, deque
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -50,7 +50,8 @@ from laminar.runtime.batching import arrival_array
 
 if TYPE_CHECKING:
     from laminar.connectors.sse.source import RowBatch
-    from laminar.observability.hub import Observability
+    from laminar.observability.batch_ring import BatchRing
+    from laminar.observability.logs import LogRing
     from laminar.sql.continuous import ContinuousQuery
 
 CONNECTOR = "sse_source"
@@ -104,11 +105,20 @@ class PipelineObserver(SourceObserver):
             self.monitor.log_context.record(level, message)
 
 
+class MonitorHub(Protocol):
+    """What a monitor records into (``Observability`` is one): logs, batch records, series."""
+
+    logs: LogRing
+    metrics: BatchRing
+
+    def series(self, table: str, connection: str) -> SeriesHistograms: ...
+
+
 class QueryMonitor:
     """See the module docstring."""
 
     def __init__(
-        self, hub: Observability, query: ContinuousQuery, observer: PipelineObserver
+        self, hub: MonitorHub, query: ContinuousQuery, observer: PipelineObserver
     ) -> None:
         table = query.source.table
         self.hub = hub
