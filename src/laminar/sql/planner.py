@@ -30,10 +30,10 @@ from sqlglot import exp
 from laminar.errors import SQLError
 from laminar.runtime.operators.aggregate import OP_COLUMN, AggregateOperator, AggregateSpec
 from laminar.runtime.time import Clock, wall_clock
+from laminar.runtime.window import TIME
 from laminar.sql.executor import BatchQuery, ViewSQL, json_lines_sql, quote
 from laminar.sql.query import (
     DIALECT,
-    TIME,
     QueryShape,
     aggregate_sql,
     analyse,

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from typing import Literal
 
 import duckdb
 import sqlglot
@@ -28,36 +27,20 @@ from sqlglot.errors import ParseError
 from sqlglot.tokens import TokenType
 
 from laminar.errors import SQLError
+from laminar.runtime.window import (
+    KEY_PREFIX,
+    WINDOW_END,
+    WINDOW_START,
+    AggregateSQL,
+    WindowSpec,
+    describe_interval,
+)
 
 DIALECT = "duckdb"
 WINDOW_FUNCTIONS = ("TUMBLE", "HOP", "SESSION")
 # SESSION is a keyword to sqlglot (SESSION_USER…): the call is renamed before parsing.
 _SESSION_CALL = "LAMINAR_SESSION"
-# Hidden columns of the window operator's state and of its final query.
-WINDOW_START = "__laminar_ws"
-WINDOW_END = "__laminar_we"
-TIME = "__laminar_time"
-KEY_PREFIX = "__laminar_k"
 _FROM = "from_" if "from_" in exp.Select.arg_types else "from"  # renamed in sqlglot 28
-
-WindowKind = Literal["tumble", "hop", "session"]
-
-
-@dataclass(frozen=True)
-class WindowSpec:
-    """A window of a GROUP BY: sizes in microseconds."""
-
-    kind: WindowKind
-    size_us: int  # tumble/hop: the window's length; session: the gap that closes it
-    slide_us: int  # hop: the distance between starts; tumble: = size; session: 0
-    time_column: str | None  # Flink spelling: the time attribute named in the call
-    alias: str | None  # Arroyo spelling: the select alias of the window column ("window")
-
-    def describe(self) -> str:
-        if self.kind == "hop":
-            return f"HOP({_seconds(self.slide_us)}, {_seconds(self.size_us)})"
-        return f"{self.kind.upper()}({_seconds(self.size_us)})"
-
 
 @dataclass
 class QueryShape:
@@ -261,16 +244,6 @@ def watermark_delay_ms(text: str, column: str) -> int:
 # -- rewriting an aggregate for the window operator -----------------------------
 
 
-@dataclass(frozen=True)
-class AggregateSQL:
-    """The SQL a stateful operator runs (see ``aggregate_sql``)."""
-
-    final: str  # over __laminar_closed: result rows + hidden key/window columns
-    keys: tuple[str, ...]  # hidden key columns of ``final``, in GROUP BY order
-    order: tuple[str, ...]  # hidden columns to sort each emission by
-    hidden: tuple[str, ...]  # every hidden column of ``final`` (dropped from the output)
-
-
 def aggregate_sql(shape: QueryShape, relation: str) -> AggregateSQL:
     """The final query of an aggregate, reading ``relation`` (the operator's state view).
 
@@ -419,8 +392,8 @@ def _window_spec(select: exp.Select, calls: list[exp.Expression]) -> WindowSpec:
     if name == "HOP":
         slide, size = sizes
         if slide > size:
-            raise SQLError(f"HOP: the slide ({_seconds(slide)}) is longer than the window "
-                           f"({_seconds(size)}); events would fall between windows")
+            raise SQLError(f"HOP: the slide ({describe_interval(slide)}) is longer than the window "
+                           f"({describe_interval(size)}); events would fall between windows")
         return WindowSpec("hop", size, slide, time_column, alias)
     return WindowSpec("session", sizes[0], 0, time_column, alias)
 
@@ -447,10 +420,6 @@ def _table_name(table: exp.Table) -> str:
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _seconds(us: int) -> str:
-    return f"INTERVAL '{us / 1_000_000:g}' SECOND"
 
 
 def _rename_session_calls(sql: str) -> str:
