@@ -65,7 +65,7 @@ class Observability:
         if observer is None:
             return None
         monitor = QueryMonitor(self, query, observer)
-        query.monitor = monitor  # type: ignore[attr-defined]
+        query.monitor = monitor
         self.monitors[query.id] = monitor
         self.totals.setdefault(monitor.key, {})
         return monitor

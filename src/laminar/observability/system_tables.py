@@ -140,7 +140,7 @@ def _hub(engine: Engine) -> Any:
     if hub is None:  # an engine built without observability: empty logs and metrics
         from laminar.observability.hub import Observability
 
-        hub = engine.observability = Observability()  # type: ignore[attr-defined]
+        hub = engine.observability = Observability()
     return hub
 
 
@@ -152,7 +152,7 @@ def connector_status(engine: Engine) -> pa.Table:
     running: dict[str, list[QueryMonitor]] = {}
     for monitor in hub.live():
         running.setdefault(monitor.table, []).append(monitor)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for table in engine.declared_tables():
         monitors = running.pop(table.name, None)
         if monitors:
@@ -258,7 +258,7 @@ FROM {records} AS r, range(r.events) AS expanded(i)
 
 def connector_metrics_records(engine: Engine) -> pa.Table:
     """The compact records behind connector_metrics (``RECORD_SCHEMA``: one per read)."""
-    return _hub(engine).metrics.snapshot()  # type: ignore[no-any-return]
+    return _hub(engine).metrics.snapshot()
 
 
 def install_connector_metrics(

@@ -115,12 +115,13 @@ class Engine:
 
     def run_statement(self, stmt: ast.Statement) -> Result:
         handler = _HANDLERS[type(stmt)]
-        if self.state is not None and type(stmt) in _KINDS:
-            kind, name = _KINDS[type(stmt)], stmt.name  # type: ignore[attr-defined]
+        if self.state is not None and isinstance(stmt, _CREATES):
+            kind, name = _KINDS[type(stmt)], stmt.name
             if _unchanged(self.catalog, stmt):
                 return Message(f"{kind} {name} unchanged (kept from the state store)")
-            if (kind, name) in self._restored and not stmt.if_not_exists:  # type: ignore[attr-defined]
-                stmt = dataclasses.replace(stmt, or_replace=True)  # the latest definition wins
+            if (kind, name) in self._restored and not stmt.if_not_exists:
+                # the latest definition wins
+                stmt = dataclasses.replace(stmt, or_replace=True)
             self._restored.discard((kind, name))
         try:
             result = handler(self, stmt)
@@ -160,14 +161,14 @@ class Engine:
                 if len(retry) == len(pending):
                     break  # no progress: these cannot be restored
                 pending = retry
-            for (kind, name), exc in failures.items():
+            for (kind, name), failure in failures.items():
                 logger.warning(
                     "state store %s: the stored %s %s could not be restored (%s); it is "
                     "skipped until it is created again",
                     state.directory,
                     kind,
                     name,
-                    exc,
+                    failure,
                 )
         finally:
             self.state = state
@@ -375,11 +376,12 @@ class Engine:
 
     def _drop(self, stmt: ast.Drop) -> Result:
         kind = stmt.kind
-        store: dict[str, Any] = {
+        stores: dict[str, dict[str, Any]] = {
             "CONNECTION": self.catalog.connections,
             "TABLE": self.catalog.tables,
             "VIEW": self.catalog.views,
-        }[kind]
+        }
+        store = stores[kind]
         name = stmt.name
         if kind == "TABLE" and name in self.catalog.sinks:
             del self.catalog.sinks[name]
@@ -406,6 +408,7 @@ class Engine:
 
     def _show(self, stmt: ast.Show) -> Result:
         catalog = self.catalog
+        rows: list[tuple[Any, ...]]
         if stmt.kind == "CONNECTIONS":
             rows = [
                 (c.name, c.connector, c.options.display_endpoint, _json(c.options.redacted()))
@@ -440,11 +443,11 @@ class Engine:
             return Rows(["column_name", "column_type", "primary_key"], rows)
         if name in catalog.views:
             result = self.query(catalog.views[name].query, f"DESCRIBE {name}")
+            if isinstance(result, Message):
+                raise CatalogError(f"DESCRIBE {name}: the view is not a query")
+            columns, types = result.columns, result.types
             if isinstance(result, ContinuousQuery):
-                columns, types = result.columns, result.types
                 result.close()
-            else:
-                columns, types = result.columns, result.types
             return Rows(
                 ["column_name", "column_type", "primary_key"],
                 [(c, t, False) for c, t in zip(columns, types, strict=True)],
@@ -505,6 +508,8 @@ def _sink_projection(
     aggregating query keeps its operators. An updating result keeps its ``op`` column.
     """
     probe = engine.query(query, label)
+    if isinstance(probe, Message):
+        raise CatalogError(f"{label}: the query returns no rows")
     produced = list(probe.columns)
     updating = False
     if isinstance(probe, ContinuousQuery):
@@ -530,6 +535,7 @@ def _sink_projection(
 
 
 _KINDS = {ast.CreateConnection: "CONNECTION", ast.CreateTable: "TABLE", ast.CreateView: "VIEW"}
+_CREATES = (ast.CreateConnection, ast.CreateTable, ast.CreateView)
 
 
 def _unchanged(catalog: Catalog, stmt: ast.Statement) -> bool:

@@ -46,10 +46,10 @@ _FROM = "from_" if "from_" in exp.Select.arg_types else "from"  # renamed in sql
 class QueryShape:
     """What ``analyse`` learnt about a SELECT."""
 
-    tree: exp.Expression
+    tree: exp.Expr
     aggregating: bool = False  # GROUP BY, aggregates or DISTINCT at the top level
     window: WindowSpec | None = None
-    group_keys: list[exp.Expression] = field(default_factory=list)  # the window aside
+    group_keys: list[exp.Expr] = field(default_factory=list)  # the window aside
     source: str | None = None  # the one relation of a single-table FROM, lower-cased
     has_join: bool = False
     has_offset: bool = False
@@ -58,7 +58,7 @@ class QueryShape:
     window_functions: bool = False  # OVER (…)
 
 
-def parse(sql: str) -> exp.Expression:
+def parse(sql: str) -> exp.Expr:
     """The syntax tree of one query; a clear SQLError when sqlglot cannot read it."""
     try:
         tree = sqlglot.parse_one(_rename_session_calls(sql), read=DIALECT)
@@ -107,7 +107,7 @@ def analyse(sql: str) -> QueryShape:
     return shape
 
 
-def reads_relation_twice(tree: exp.Expression, names: set[str]) -> bool:
+def reads_relation_twice(tree: exp.Expr, names: set[str]) -> bool:
     """True when ``tree`` names any relation of ``names`` more than once (self-join…)."""
     ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     seen = [_table_name(t) for t in tree.find_all(exp.Table)]
@@ -115,7 +115,7 @@ def reads_relation_twice(tree: exp.Expression, names: set[str]) -> bool:
     return len(hits) > 1
 
 
-def relations(tree: exp.Expression) -> list[str]:
+def relations(tree: exp.Expr) -> list[str]:
     """Relation names read by ``tree`` (CTE names aside), in order, without duplicates."""
     ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     names: list[str] = []
@@ -126,7 +126,7 @@ def relations(tree: exp.Expression) -> list[str]:
     return names
 
 
-def top_level_limit(tree: exp.Expression) -> int | None:
+def top_level_limit(tree: exp.Expr) -> int | None:
     """The literal row count of the query's own LIMIT n / FETCH FIRST n ROWS, if any.
 
     Only a plain integer counts: ``LIMIT 10%``, ``LIMIT ALL`` and expressions are
@@ -189,12 +189,12 @@ def rename_qualified(sql: str, schema: str, names: dict[str, str]) -> str:
     return "".join(out)
 
 
-def referenced_columns(tree: exp.Expression) -> set[str]:
+def referenced_columns(tree: exp.Expr) -> set[str]:
     """Lower-cased names of the columns ``tree`` references (qualifiers dropped)."""
     return {c.name.lower() for c in tree.find_all(exp.Column) if c.name}
 
 
-def interval_us(node: exp.Expression, what: str) -> int:
+def interval_us(node: exp.Expr, what: str) -> int:
     """The length of an INTERVAL expression in microseconds (DuckDB evaluates it)."""
     return _interval_us(node.sql(DIALECT), what)
 
@@ -259,7 +259,7 @@ def aggregate_sql(shape: QueryShape, relation: str) -> AggregateSQL:
         if node.table:
             node.set("table", None)
     group = select.args.get("group")
-    kept: list[exp.Expression] = []
+    kept: list[exp.Expr] = []
     if group is not None:
         kept = [k for k in group.expressions if not _is_window_key(k, window)]
     if window is not None:
@@ -271,20 +271,19 @@ def aggregate_sql(shape: QueryShape, relation: str) -> AggregateSQL:
         if window.time_column is not None:  # Flink: window_start / window_end columns
             bounds = {"window_start": WINDOW_START, "window_end": WINDOW_END}
             for node in list(select.find_all(exp.Column)):
-                hidden = bounds.get(node.name.lower())
-                if hidden is None:
+                bound = bounds.get(node.name.lower())
+                if bound is None:
                     continue
                 if node.parent is select:  # a projection keeps its name
-                    node.replace(exp.alias_(exp.column(hidden), node.name))
+                    node.replace(exp.alias_(exp.column(bound), node.name))
                 else:
-                    node.replace(exp.column(hidden))
+                    node.replace(exp.column(bound))
     keys = tuple(f"{KEY_PREFIX}{i}" for i in range(len(kept)))
-    hidden_exprs: list[exp.Expression] = [
+    key_exprs: list[exp.Expr] = [
         exp.alias_(_key_expression(select, key), name) for key, name in zip(kept, keys, strict=True)
     ]
     order: tuple[str, ...] = keys
     if window is not None:
-        hidden_exprs += [exp.column(WINDOW_START), exp.column(WINDOW_END)]
         order = (WINDOW_START, *keys)
         group_exprs = [*kept, exp.column(WINDOW_START), exp.column(WINDOW_END)]
     else:
@@ -296,9 +295,8 @@ def aggregate_sql(shape: QueryShape, relation: str) -> AggregateSQL:
             select.set("group", None)
     select.set("where", None)
     select.set(_FROM, exp.From(this=exp.to_table(relation)))
-    for name, node in zip(keys, hidden_exprs, strict=False):
-        del name
-        select.append("expressions", node)
+    for key_expr in key_exprs:
+        select.append("expressions", key_expr)
     if window is not None:
         select.append("expressions", exp.column(WINDOW_START))
         select.append("expressions", exp.column(WINDOW_END))
@@ -306,7 +304,7 @@ def aggregate_sql(shape: QueryShape, relation: str) -> AggregateSQL:
     return AggregateSQL(select.sql(DIALECT), keys, order, hidden)
 
 
-def _key_expression(select: exp.Select, key: exp.Expression) -> exp.Expression:
+def _key_expression(select: exp.Select, key: exp.Expr) -> exp.Expr:
     """A GROUP BY key as an expression (an alias or ordinal of the select list resolved)."""
     projections = select.expressions
     if isinstance(key, exp.Literal) and not key.is_string:
@@ -326,24 +324,24 @@ def _key_expression(select: exp.Select, key: exp.Expression) -> exp.Expression:
 # -- helpers --------------------------------------------------------------------
 
 
-def _top_level(select: exp.Select) -> list[exp.Expression]:
-    parts: list[exp.Expression] = list(select.expressions)
+def _top_level(select: exp.Select) -> list[exp.Expr]:
+    parts: list[exp.Expr] = list(select.expressions)
     having = select.args.get("having")
     if having is not None:
         parts.append(having)
     return parts
 
 
-def _aggregates(node: exp.Expression) -> list[exp.Expression]:
+def _aggregates(node: exp.Expr) -> list[exp.Expr]:
     """Aggregate calls in ``node``, not counting those inside subqueries or OVER (…)."""
-    found = []
+    found: list[exp.Expr] = []
     for agg in node.find_all(exp.AggFunc):
         if agg.find_ancestor(exp.Subquery, exp.Window) is None:
             found.append(agg)
     return found
 
 
-def _window_calls(select: exp.Select) -> list[exp.Expression]:
+def _window_calls(select: exp.Select) -> list[exp.Expr]:
     calls = []
     for part in [*select.expressions, *(select.args.get("group") or exp.Group()).expressions]:
         for node in part.walk():
@@ -352,7 +350,7 @@ def _window_calls(select: exp.Select) -> list[exp.Expression]:
     return calls
 
 
-def _window_name(node: exp.Expression) -> str | None:
+def _window_name(node: exp.Expr) -> str | None:
     if isinstance(node, exp.Anonymous):
         name = str(node.this).upper()
         if name == _SESSION_CALL:
@@ -362,7 +360,7 @@ def _window_name(node: exp.Expression) -> str | None:
     return None
 
 
-def _window_spec(select: exp.Select, calls: list[exp.Expression]) -> WindowSpec:
+def _window_spec(select: exp.Select, calls: list[exp.Expr]) -> WindowSpec:
     kinds = {_window_name(c) for c in calls}
     if len(kinds) > 1 or len({c.sql(DIALECT) for c in calls}) > 1:
         raise SQLError("a query can group by one window only (TUMBLE, HOP or SESSION)")
@@ -398,7 +396,7 @@ def _window_spec(select: exp.Select, calls: list[exp.Expression]) -> WindowSpec:
     return WindowSpec("session", sizes[0], 0, time_column, alias)
 
 
-def _is_window_key(key: exp.Expression, window: WindowSpec | None) -> bool:
+def _is_window_key(key: exp.Expr, window: WindowSpec | None) -> bool:
     if window is None:
         return False
     if _window_name(key) is not None:
@@ -414,7 +412,10 @@ def _table_name(table: exp.Table) -> str:
     """``schema.name`` as DuckDB resolves it; "" for a table function (read_json(…))."""
     if not isinstance(table.this, exp.Identifier):
         return ""
-    parts = [p.name if p.quoted else p.name.lower() for p in table.parts]
+    parts = [
+        p.name if isinstance(p, exp.Identifier) and p.quoted else p.name.lower()
+        for p in table.parts
+    ]
     return ".".join(parts)
 
 

@@ -134,7 +134,7 @@ def parse_headers(option: str, value: object) -> dict[str, str]:
         if text.startswith("{"):
             try:
                 value = json.loads(text)
-            except ValueError as exc:
+            except json.JSONDecodeError as exc:
                 raise _fail(
                     option,
                     f"not valid JSON ({exc.msg} at position {exc.pos}); "
@@ -346,6 +346,8 @@ class ConnectionOptions:
     ca_cert: str | None
     verify_tls: bool
     max_event_size: int
+    _given: dict[str, Any]  # the options as written (normalised names)
+    _env: Mapping[str, str] | None  # where ${VAR}s resolve; None: os.environ
 
     def __init__(
         self,
