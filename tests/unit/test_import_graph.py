@@ -15,6 +15,8 @@ import pytest
 SRC = Path(__file__).resolve().parents[2] / "src"
 LOWER = ("sse", "formats", "connectors", "runtime", "sinks")
 UPPER = ("sql", "observability", "cli", "cli_sql", "cli_commands", "api")
+# The HTTP face of observability runs SQL statements; the rest reads runtime hooks only.
+OBSERVABILITY_FACES = {"laminar.observability.server"}
 # Private names still imported across packages, each with the change that ends it.
 KNOWN_PRIVATE = {
     # ${VAR} resolution moves to laminar/secrets.py (a separate change).
@@ -171,3 +173,14 @@ def test_lower_layers_never_import_the_upper_ones(layer: str) -> None:
         if _layer(imp.source) == layer and _layer(imp.target) in UPPER
     ]
     assert upward == []
+
+
+def test_observability_reads_runtime_hooks_not_the_sql_layer() -> None:
+    into_sql = [
+        f"{imp.source}:{imp.line} imports {imp.target}"
+        for imp in IMPORTS
+        if _layer(imp.source) == "observability"
+        and imp.source not in OBSERVABILITY_FACES
+        and _layer(imp.target) == "sql"
+    ]
+    assert into_sql == []

@@ -28,7 +28,7 @@ from laminar.observability.metrics import COUNTERS, LaminarCollector
 from laminar.observability.monitor import PipelineObserver, QueryMonitor, SeriesHistograms
 
 if TYPE_CHECKING:
-    from laminar.sql.continuous import ContinuousQuery
+    from laminar.observability.monitor import RunningQuery
 
 Key = tuple[str, str]  # (table, connection name or "")
 
@@ -59,7 +59,7 @@ class Observability:
         return PipelineObserver() if self.enabled else None
 
     def watch(
-        self, query: ContinuousQuery, observer: PipelineObserver | None
+        self, query: RunningQuery, observer: PipelineObserver | None
     ) -> QueryMonitor | None:
         """Monitor ``query`` (sets ``query.monitor``); None when disabled."""
         if observer is None:
@@ -70,7 +70,7 @@ class Observability:
         self.totals.setdefault(monitor.key, {})
         return monitor
 
-    def release(self, query: ContinuousQuery) -> None:
+    def release(self, query: RunningQuery) -> None:
         """The query ended: fold its counters into the totals, keep it in ``finished``."""
         monitor = self.monitors.pop(query.id, None)
         if monitor is None:

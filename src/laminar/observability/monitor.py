@@ -49,10 +49,10 @@ from laminar.observability.logs import LogContext
 from laminar.runtime.batching import arrival_array
 
 if TYPE_CHECKING:
-    from laminar.connectors.sse.source import RowBatch
+    from laminar.connectors.sse.source import RowBatch, SSETableSource
     from laminar.observability.batch_ring import BatchRing
     from laminar.observability.logs import LogRing
-    from laminar.sql.continuous import ContinuousQuery
+    from laminar.runtime.stats import PipelineStats
 
 CONNECTOR = "sse_source"
 
@@ -105,6 +105,16 @@ class PipelineObserver(SourceObserver):
             self.monitor.log_context.record(level, message)
 
 
+class RunningQuery(Protocol):
+    """What a monitor reads of its query (``laminar.sql.ContinuousQuery`` is one): the
+    runtime's hook, so observability never imports the SQL layer."""
+
+    id: int
+    stats: PipelineStats
+    source: SSETableSource
+    monitor: Any
+
+
 class MonitorHub(Protocol):
     """What a monitor records into (``Observability`` is one): logs, batch records, series."""
 
@@ -118,7 +128,7 @@ class QueryMonitor:
     """See the module docstring."""
 
     def __init__(
-        self, hub: MonitorHub, query: ContinuousQuery, observer: PipelineObserver
+        self, hub: MonitorHub, query: RunningQuery, observer: PipelineObserver
     ) -> None:
         table = query.source.table
         self.hub = hub
