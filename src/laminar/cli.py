@@ -1,9 +1,9 @@
 """The ``laminar`` command: argparse subcommands dispatched through ``COMMANDS``.
 
-Each subcommand is one ``Subcommand``: a function that adds its arguments and a
-function ``run(args) -> exit status``, registered with the ``@subcommand``
-decorator. Adding ``run``, ``sql`` or ``status`` means writing those two
-functions; ``main`` needs no change.
+The registry (``Subcommand``, ``COMMANDS``, ``@subcommand``, exit statuses) is
+``laminar.cli_commands``. This module defines ``demo-server`` and ``tail``,
+imports the other command modules (``_import_command_modules``: one line per
+module) and holds ``main``, the console script's entry point.
 
 Contract:
 - ``laminar --help`` and ``laminar --version`` import nothing heavy: aiohttp,
@@ -18,58 +18,22 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from laminar.cli_commands import (
+    COMMANDS,
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    Subcommand,
+    run_async,
+    subcommand,
+)
 from laminar.errors import ConfigError, LaminarError
 
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
-
 DEMO_URL = "http://127.0.0.1:8765"
-
-
-class Subcommand:
-    """One ``laminar NAME`` subcommand: its help, its arguments and its body."""
-
-    __slots__ = ("add_arguments", "description", "help", "name", "run")
-
-    def __init__(
-        self,
-        name: str,
-        help: str,
-        add_arguments: Callable[[argparse.ArgumentParser], None],
-        run: Callable[[argparse.Namespace], int],
-        description: str | None = None,
-    ) -> None:
-        self.name = name
-        self.help = help
-        self.add_arguments = add_arguments
-        self.run = run
-        self.description = description or help
-
-
-COMMANDS: dict[str, Subcommand] = {}
-
-
-def subcommand(
-    name: str,
-    *,
-    help: str,
-    arguments: Callable[[argparse.ArgumentParser], None],
-    description: str | None = None,
-) -> Callable[[Callable[[argparse.Namespace], int]], Callable[[argparse.Namespace], int]]:
-    """Register the decorated ``run(args) -> int`` as ``laminar NAME``."""
-
-    def register(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-        if name in COMMANDS:
-            raise ValueError(f"laminar subcommand {name!r} is registered twice")
-        COMMANDS[name] = Subcommand(name, help, arguments, run, description)
-        return run
-
-    return register
 
 
 # --------------------------------------------------------------------------- shared helpers
@@ -97,51 +61,6 @@ def version() -> str:
         import laminar
 
         return str(getattr(laminar, "__version__", "unknown"))
-
-
-def run_async(main: Coroutine[Any, Any, int], *, exit_on_signal: int | None = None) -> int:
-    """Run ``main`` in a new event loop; SIGINT / SIGTERM cancel it and end the command.
-
-    The cancelled coroutine gets to clean up (close connections, flush). The
-    status is then ``exit_on_signal`` if given, else 128 + the signal number
-    (130 for Ctrl-C). A second Ctrl-C during cleanup interrupts it outright.
-    """
-    import asyncio
-    import signal
-
-    async def supervised() -> int:
-        loop = asyncio.get_running_loop()
-        task = asyncio.current_task()
-        assert task is not None
-        received: list[int] = []
-        signals = (signal.SIGINT, signal.SIGTERM)
-
-        def on_signal(signum: int) -> None:
-            received.append(signum)
-            for s in signals:
-                loop.remove_signal_handler(s)
-            task.cancel()
-
-        installed = []
-        for s in signals:
-            try:
-                loop.add_signal_handler(s, on_signal, s)
-                installed.append(s)
-            except (NotImplementedError, RuntimeError, ValueError):
-                pass  # not the main thread, or a platform without signal support
-        try:
-            return await main
-        except asyncio.CancelledError:
-            if not received:
-                raise
-            task.uncancel()
-            return exit_on_signal if exit_on_signal is not None else 128 + received[0]
-        finally:
-            if not received:
-                for s in installed:
-                    loop.remove_signal_handler(s)
-
-    return asyncio.run(supervised())
 
 
 def _fail(command: str, message: str) -> int:
@@ -465,11 +384,20 @@ async def _tail(
 # --------------------------------------------------------------------------- main
 
 
+def _import_command_modules() -> None:
+    """Import every module whose ``@subcommand``s are ``laminar``'s commands.
+
+    This module's own (demo-server, tail) are registered already; a new command
+    module is one more import line here.
+    """
+    from laminar import cli_sql  # noqa: F401  run, sql, status
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``laminar`` parser with one subparser per entry of ``COMMANDS``."""
-    from laminar import cli_sql  # noqa: F401  (registers run and sql; imports stay light)
     from laminar.cli_parser import SuggestingParser
 
+    _import_command_modules()
     parser = SuggestingParser(
         prog="laminar",
         description="Laminar: streaming SQL over Server-Sent Events.",
@@ -507,6 +435,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
 
+
+__all__ = [
+    "COMMANDS",
+    "EXIT_ERROR",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "Subcommand",
+    "build_parser",
+    "main",
+    "normalize_endpoint",
+    "run_async",
+    "subcommand",
+    "tail_options",
+]
 
 if __name__ == "__main__":
     sys.exit(main())

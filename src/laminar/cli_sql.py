@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from laminar.cli import EXIT_OK, run_async, subcommand
+from laminar.cli_commands import EXIT_OK, run_async, subcommand
 from laminar.errors import LaminarError
 
 if TYPE_CHECKING:

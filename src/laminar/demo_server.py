@@ -154,6 +154,7 @@ _COMMENTS = ("Nice!", "+1", "How fast is it?", "Congrats 🎉", "Source?", "Grea
 
 def _social(n: int, rng: random.Random, ts: str) -> tuple[str, str]:
     event = rng.choices(_SOCIAL_TYPES, weights=_SOCIAL_WEIGHTS)[0]
+    content: str | None
     if event == "post":
         post, content = f"p-{n}", rng.choice(_POSTS)
     else:
@@ -397,7 +398,7 @@ class _BlockCache:
 
 # --------------------------------------------------------------------------- HTTP
 
-_CONFIG = web.AppKey("laminar_demo_config", dict)
+_CONFIG: web.AppKey[dict[str, Any]] = web.AppKey("laminar_demo_config", dict)
 _STOP = web.AppKey("laminar_demo_stop", asyncio.Event)
 _CACHE = web.AppKey("laminar_demo_cache", _BlockCache)
 
@@ -496,7 +497,7 @@ async def _body_params(request: web.Request) -> list[tuple[str, str]]:
 
 async def _params(
     request: web.Request, table: dict[str, tuple[Callable[[str, str], Any], str]]
-) -> dict:
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     items = [*request.query.items(), *(await _body_params(request))]
     try:

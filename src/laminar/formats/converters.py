@@ -131,7 +131,7 @@ def _norm_float(value: Any, spec: c.TypeSpec) -> float:
 
 
 def _norm_decimal(value: Any, spec: c.TypeSpec) -> Decimal:
-    arrow: pa.Decimal128Type = spec.arrow  # type: ignore[assignment]
+    arrow: pa.Decimal128Type = spec.arrow
     if isinstance(value, bool | int):
         exact = Decimal(int(value))
     elif isinstance(value, float):

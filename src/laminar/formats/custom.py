@@ -26,6 +26,8 @@ def extract(
 ) -> Extracted:
     """Raw per-column group texts for a batch of payloads."""
     group_slots = [s for s in slots if s.source == GROUP]
+    # (slot, its regex group): a GROUP slot always names one (laminar.formats.layout)
+    groups = [(s, s.group) for s in group_slots if s.group is not None]
     columns: dict[int, list] = {s.index: [] for s in group_slots}
     errors: dict[int, str] = {}
     search = regex.search
@@ -36,8 +38,8 @@ def extract(
             for slot in group_slots:
                 columns[slot.index].append(None)
             continue
-        for slot in group_slots:
-            value = match.group(slot.group)
+        for slot, group in groups:
+            value = match.group(group)
             if value is None and slot.fallback == ENVELOPE:
                 value = MISSING
             columns[slot.index].append(value)

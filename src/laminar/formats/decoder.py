@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from operator import attrgetter
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -21,6 +19,7 @@ import pyarrow.compute as pc
 from laminar.formats import columns as c
 from laminar.formats import custom, failures, json, text
 from laminar.formats.converters import convert
+from laminar.formats.envelope import DecodeResult, envelope_values
 from laminar.formats.layout import (
     ARRIVAL,
     ENVELOPE,
@@ -32,26 +31,7 @@ from laminar.formats.layout import (
 from laminar.formats.options import FormatOptions
 from laminar.sse.event import SSEEvent
 
-_GETTERS = {name: attrgetter(name) for name in ("event", "id", "retry", "data")}
 _PAYLOAD_SOURCES = frozenset({"field", "whole", "data", "group"})
-
-
-@dataclass(frozen=True, slots=True)
-class DecodeResult:
-    """One decoded micro-batch: the rows, and how many payloads failed / were dropped."""
-
-    table: pa.Table
-    errors: int
-    dropped: int
-    dropped_reasons: tuple[str, ...] = ()  # why each dropped payload failed, in row order
-
-
-def envelope_values(events: Sequence[SSEEvent], attr: str) -> list:
-    """The SSE event type, last event id ("" -> None) or retry of every event."""
-    values = list(map(_GETTERS[attr], events))
-    if attr == "id" and "" in values:
-        values = [v or None for v in values]
-    return values
 
 
 def arrival_array(arrival_ms: Sequence[int] | int, n: int) -> pa.Array:
@@ -111,7 +91,7 @@ class RowDecoder:
     def decode(self, events: Sequence[SSEEvent], arrival_ms: Sequence[int] | int) -> DecodeResult:
         """Decode one batch; ``arrival_ms`` is one epoch-ms time or one per event."""
         n = len(events)
-        datas = list(map(_GETTERS["data"], events))
+        datas = envelope_values(events, "data")
         extracted = self._extract(events, datas)
         errors = extracted.errors
         arrival = _Arrival(arrival_ms, n)

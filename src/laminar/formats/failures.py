@@ -19,7 +19,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -28,6 +27,7 @@ from laminar.errors import PayloadError
 from laminar.formats import columns as c
 from laminar.formats.codec import dumps
 from laminar.formats.converters import convert
+from laminar.formats.envelope import DecodeResult, TableLayout, envelope_values
 from laminar.formats.layout import (
     ARRIVAL,
     DATA,
@@ -37,9 +37,6 @@ from laminar.formats.layout import (
     WHOLE,
 )
 from laminar.sse.event import SSEEvent
-
-if TYPE_CHECKING:
-    from laminar.formats.decoder import DecodeResult, RowDecoder
 
 
 def payload_error(table: str, event: SSEEvent, row: int, reason: str) -> PayloadError:
@@ -52,15 +49,13 @@ def payload_error(table: str, event: SSEEvent, row: int, reason: str) -> Payload
 
 
 def apply(
-    decoder: RowDecoder,
+    decoder: TableLayout,
     table: pa.Table,
     events: Sequence[SSEEvent],
     datas: list[str],
     arrival: pa.Array,
     errors: dict[int, str],
 ) -> DecodeResult:
-    from laminar.formats.decoder import DecodeResult, envelope_values
-
     options = decoder.options
     if not options.continue_on_error:
         row = min(errors)

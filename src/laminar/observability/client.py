@@ -27,7 +27,7 @@ def remote_sql(url: str, sql: str) -> list[RemoteResult]:
 
 
 def remote_status(url: str) -> dict[str, Any]:
-    return _request(url, "/status")  # type: ignore[no-any-return]
+    return _request(url, "/status")
 
 
 def _request(url: str, path: str, body: bytes | None = None) -> Any:

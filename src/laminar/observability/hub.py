@@ -24,10 +24,11 @@ from prometheus_client import CollectorRegistry
 
 from laminar.observability.batch_ring import BatchRing
 from laminar.observability.logs import LogRing, install
+from laminar.observability.metrics import COUNTERS, LaminarCollector
 from laminar.observability.monitor import PipelineObserver, QueryMonitor, SeriesHistograms
 
 if TYPE_CHECKING:
-    from laminar.sql.continuous import ContinuousQuery
+    from laminar.observability.monitor import RunningQuery
 
 Key = tuple[str, str]  # (table, connection name or "")
 
@@ -38,8 +39,6 @@ class Observability:
     def __init__(
         self, *, enabled: bool = True, log_capacity: int = 10_000, retention_s: float = 900.0
     ) -> None:
-        from laminar.observability.metrics import LaminarCollector
-
         install()
         self.enabled = enabled  # False: queries run without monitors (to measure the cost)
         self.started_at = time.time()
@@ -60,21 +59,19 @@ class Observability:
         return PipelineObserver() if self.enabled else None
 
     def watch(
-        self, query: ContinuousQuery, observer: PipelineObserver | None
+        self, query: RunningQuery, observer: PipelineObserver | None
     ) -> QueryMonitor | None:
         """Monitor ``query`` (sets ``query.monitor``); None when disabled."""
         if observer is None:
             return None
         monitor = QueryMonitor(self, query, observer)
-        query.monitor = monitor  # type: ignore[attr-defined]
+        query.monitor = monitor
         self.monitors[query.id] = monitor
         self.totals.setdefault(monitor.key, {})
         return monitor
 
-    def release(self, query: ContinuousQuery) -> None:
+    def release(self, query: RunningQuery) -> None:
         """The query ended: fold its counters into the totals, keep it in ``finished``."""
-        from laminar.observability.metrics import COUNTERS
-
         monitor = self.monitors.pop(query.id, None)
         if monitor is None:
             return

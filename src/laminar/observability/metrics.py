@@ -38,7 +38,7 @@ Exposed names (counters carry the ``_total`` suffix; see ``METRIC_NAMES``)::
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -49,8 +49,20 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 if TYPE_CHECKING:
-    from laminar.observability.hub import Observability
-    from laminar.observability.monitor import QueryMonitor
+    from laminar.observability.logs import LogRing
+    from laminar.observability.monitor import QueryMonitor, SeriesHistograms
+
+
+class CollectedHub(Protocol):
+    """What the collector reads at scrape time (``Observability`` is one)."""
+
+    logs: LogRing
+    totals: dict[tuple[str, str], dict[str, float]]
+    disconnects: dict[tuple[str, str], dict[str, int]]
+
+    def live(self) -> list[QueryMonitor]: ...
+    def all_series(self) -> dict[tuple[str, str], SeriesHistograms]: ...
+
 
 LABELS = ("table", "connection")
 
@@ -126,7 +138,7 @@ METRIC_NAMES: tuple[str, ...] = (
 class LaminarCollector(Collector):
     """Builds every family from the hub when the registry is collected."""
 
-    def __init__(self, hub: Observability) -> None:
+    def __init__(self, hub: CollectedHub) -> None:
         self.hub = hub
 
     def collect(self) -> Iterator[Metric]:

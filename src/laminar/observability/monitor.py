@@ -33,7 +33,7 @@ from __future__ import annotations
 import time
 from collections import Counter, deque
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -49,9 +49,10 @@ from laminar.observability.logs import LogContext
 from laminar.runtime.batching import arrival_array
 
 if TYPE_CHECKING:
-    from laminar.connectors.sse.source import RowBatch
-    from laminar.observability.hub import Observability
-    from laminar.sql.continuous import ContinuousQuery
+    from laminar.connectors.sse.source import RowBatch, SSETableSource
+    from laminar.observability.batch_ring import BatchRing
+    from laminar.observability.logs import LogRing
+    from laminar.runtime.stats import PipelineStats
 
 CONNECTOR = "sse_source"
 
@@ -104,11 +105,30 @@ class PipelineObserver(SourceObserver):
             self.monitor.log_context.record(level, message)
 
 
+class RunningQuery(Protocol):
+    """What a monitor reads of its query (``laminar.sql.ContinuousQuery`` is one): the
+    runtime's hook, so observability never imports the SQL layer."""
+
+    id: int
+    stats: PipelineStats
+    source: SSETableSource
+    monitor: Any
+
+
+class MonitorHub(Protocol):
+    """What a monitor records into (``Observability`` is one): logs, batch records, series."""
+
+    logs: LogRing
+    metrics: BatchRing
+
+    def series(self, table: str, connection: str) -> SeriesHistograms: ...
+
+
 class QueryMonitor:
     """See the module docstring."""
 
     def __init__(
-        self, hub: Observability, query: ContinuousQuery, observer: PipelineObserver
+        self, hub: MonitorHub, query: RunningQuery, observer: PipelineObserver
     ) -> None:
         table = query.source.table
         self.hub = hub

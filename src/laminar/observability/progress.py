@@ -146,7 +146,7 @@ def _describe(m: QueryMonitor) -> str:
     client = m.client
     reconnects = client.stats.reconnect_attempts if client else 0
     errors = m.stats.parse_errors + m.hub.logs.counts.get("ERROR", 0)
-    lag_text = f"lag ≤{_ms(p50)}/{_ms(p99)}" if p50 is not None else "lag -"
+    lag_text = f"lag ≤{_ms(p50)}/{_ms(p99)}" if p50 is not None and p99 is not None else "lag -"
     return (
         f"{_STATE_MARK.get(state, '?')} {m.table} {state} │ {events_s:,.0f} ev/s │ "
         f"{_bytes(bytes_s)}/s │ {lag_text} │ reconnects {reconnects} │ errors {errors}"
@@ -207,7 +207,7 @@ def format_status(summary: Mapping[str, Any]) -> str:
             f"{s.get('events_deduplicated') or 0:,} · parse errors {s.get('parse_errors') or 0:,}"
         )
         p50, p99 = s.get("lag_p50_ms"), s.get("lag_p99_ms")
-        lag = f"p50 ≤ {_ms(p50)}, p99 ≤ {_ms(p99)}" if p50 is not None else "-"
+        lag = f"p50 ≤ {_ms(p50)}, p99 ≤ {_ms(p99)}" if p50 is not None and p99 is not None else "-"
         lines.append(
             f"      lag        {lag} · batches {s.get('batches') or 0:,}, avg "
             f"{s.get('avg_processing_time_ms') or 0:.2f} ms · buffer "

@@ -144,7 +144,7 @@ def _read_only(engine: Engine, text: str) -> list[tuple[Any, bool]]:
     from laminar.sql import ast
     from laminar.sql.parser import parse_statements
 
-    checked = []
+    checked: list[tuple[ast.Statement, bool]] = []
     for stmt in parse_statements(text):
         if isinstance(stmt, (ast.Show, ast.Describe)):
             checked.append((stmt, False))

@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import duckdb
 import pyarrow as pa
@@ -37,8 +38,27 @@ import pyarrow as pa
 from laminar.observability.monitor import CONNECTOR
 
 if TYPE_CHECKING:
+    from laminar.observability.hub import Observability
     from laminar.observability.monitor import QueryMonitor
-    from laminar.sql.engine import Engine
+
+
+@dataclass(frozen=True)
+class DeclaredTable:
+    """A table as system.connector_status lists it when no query reads it."""
+
+    name: str
+    connection: str | None  # its CREATE CONNECTION name, None when inline
+    endpoint: str | None  # credentials hidden, ${VAR}s unresolved; None if unresolvable
+    parallelism: int
+
+
+class Engine(Protocol):
+    """What the system tables read of an engine (the hook; they never import the SQL layer)."""
+
+    observability: Observability
+
+    def declared_tables(self) -> list[DeclaredTable]: ...
+
 
 Installer = Callable[[duckdb.DuckDBPyConnection, str], None]
 
@@ -120,7 +140,7 @@ def _hub(engine: Engine) -> Any:
     if hub is None:  # an engine built without observability: empty logs and metrics
         from laminar.observability.hub import Observability
 
-        hub = engine.observability = Observability()  # type: ignore[attr-defined]
+        hub = engine.observability = Observability()
     return hub
 
 
@@ -132,24 +152,20 @@ def connector_status(engine: Engine) -> pa.Table:
     running: dict[str, list[QueryMonitor]] = {}
     for monitor in hub.live():
         running.setdefault(monitor.table, []).append(monitor)
-    rows = []
-    for name, table in list(engine.catalog.tables.items()):
-        monitors = running.pop(name, None)
+    rows: list[dict[str, Any]] = []
+    for table in engine.declared_tables():
+        monitors = running.pop(table.name, None)
         if monitors:
             rows.extend(_monitor_row(m) for m in monitors)
             continue
-        try:
-            endpoint = engine.catalog.connection_options(table).display_endpoint
-        except Exception:  # a table whose connection was dropped: still listed
-            endpoint = None
         rows.append(
             {
                 "connector_name": CONNECTOR,
-                "table_name": name,
-                "connection_name": table.options.connection,
-                "endpoint": endpoint,
+                "table_name": table.name,
+                "connection_name": table.connection,
+                "endpoint": table.endpoint,
                 "status": "idle",
-                "parallelism": table.options.parallelism,
+                "parallelism": table.parallelism,
             }
         )
     for monitors in running.values():  # tables dropped while a query still reads them
@@ -242,7 +258,7 @@ FROM {records} AS r, range(r.events) AS expanded(i)
 
 def connector_metrics_records(engine: Engine) -> pa.Table:
     """The compact records behind connector_metrics (``RECORD_SCHEMA``: one per read)."""
-    return _hub(engine).metrics.snapshot()  # type: ignore[no-any-return]
+    return _hub(engine).metrics.snapshot()
 
 
 def install_connector_metrics(

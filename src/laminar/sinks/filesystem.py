@@ -107,7 +107,7 @@ class FilesystemSink(Sink):
             with contextlib.suppress(Exception):
                 await asyncio.shield(self._busy)
         self._busy = asyncio.ensure_future(asyncio.to_thread(fn, *args))
-        return await asyncio.shield(self._busy)  # type: ignore[no-any-return]
+        return await asyncio.shield(self._busy)
 
     @contextlib.contextmanager
     def _guard(self, what: str) -> Iterator[None]:

@@ -32,22 +32,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from laminar._suggest import did_you_mean
-from laminar.connectors.sse.options import (
-    parse_choice,
-    parse_headers,
-    parse_int,
-    parse_str,
-    parse_url,
-    redact_url,
-)
+from laminar.connectors.sse.options import parse_headers, parse_str, parse_url, redact_url
 from laminar.errors import ConfigError
+from laminar.options import parse_choice, parse_int
 
 SINK_CONNECTORS = ("stdout", "filesystem", "blackhole", "webhook")
 SINK_SECRETS = frozenset({"headers"})
 
 
 def _size(option: str, value: object) -> int:
-    from laminar.connectors.sse.options import _SIZE, _SIZE_UNITS
+    from laminar.options import SIZE_PATTERN as _SIZE
+    from laminar.options import SIZE_UNITS as _SIZE_UNITS
 
     if isinstance(value, str):
         match = _SIZE.match(value)

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import itertools
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any, TypeVar
 
 import pyarrow as pa
@@ -69,7 +69,7 @@ class ContinuousQuery:
     def table(self) -> str:
         return self.source.table.name
 
-    async def arrow_batches(self) -> AsyncIterator[pa.Table]:
+    async def arrow_batches(self) -> AsyncGenerator[pa.Table, None]:
         """Non-empty Arrow tables of result rows, in order."""
         async for rows in self._run(self.query.run, _arrow_len, _arrow_head):
             yield rows

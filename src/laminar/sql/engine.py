@@ -30,6 +30,7 @@ from laminar.connectors.sse.table_options import SSETableOptions, parse_table_op
 from laminar.errors import CatalogError, ConfigError, LaminarError, SQLError
 from laminar.formats import Column, build_row_decoder, parse_type
 from laminar.observability.hub import Observability
+from laminar.observability.system_tables import DeclaredTable, build_system_tables
 from laminar.runtime.operators.aggregate import OP_COLUMN
 from laminar.runtime.state import StateStore
 from laminar.runtime.stats import PipelineStats
@@ -93,6 +94,19 @@ class Engine:
         if state is not None:
             self._replay_catalog(state)
 
+    def declared_tables(self) -> list[DeclaredTable]:
+        """Every table of the catalog as the system tables show it (their hook)."""
+        declared = []
+        for name, table in list(self.catalog.tables.items()):
+            try:
+                endpoint: str | None = self.catalog.connection_options(table).display_endpoint
+            except Exception:  # a table whose connection was dropped: still listed
+                endpoint = None
+            declared.append(DeclaredTable(
+                name, table.options.connection, endpoint, table.options.parallelism
+            ))
+        return declared
+
     # -- entry points -------------------------------------------------------------------
 
     def execute(self, sql: str) -> list[Result]:
@@ -101,12 +115,13 @@ class Engine:
 
     def run_statement(self, stmt: ast.Statement) -> Result:
         handler = _HANDLERS[type(stmt)]
-        if self.state is not None and type(stmt) in _KINDS:
-            kind, name = _KINDS[type(stmt)], stmt.name  # type: ignore[attr-defined]
+        if self.state is not None and isinstance(stmt, _CREATES):
+            kind, name = _KINDS[type(stmt)], stmt.name
             if _unchanged(self.catalog, stmt):
                 return Message(f"{kind} {name} unchanged (kept from the state store)")
-            if (kind, name) in self._restored and not stmt.if_not_exists:  # type: ignore[attr-defined]
-                stmt = dataclasses.replace(stmt, or_replace=True)  # the latest definition wins
+            if (kind, name) in self._restored and not stmt.if_not_exists:
+                # the latest definition wins
+                stmt = dataclasses.replace(stmt, or_replace=True)
             self._restored.discard((kind, name))
         try:
             result = handler(self, stmt)
@@ -146,14 +161,14 @@ class Engine:
                 if len(retry) == len(pending):
                     break  # no progress: these cannot be restored
                 pending = retry
-            for (kind, name), exc in failures.items():
+            for (kind, name), failure in failures.items():
                 logger.warning(
                     "state store %s: the stored %s %s could not be restored (%s); it is "
                     "skipped until it is created again",
                     state.directory,
                     kind,
                     name,
-                    exc,
+                    failure,
                 )
         finally:
             self.state = state
@@ -361,11 +376,12 @@ class Engine:
 
     def _drop(self, stmt: ast.Drop) -> Result:
         kind = stmt.kind
-        store: dict[str, Any] = {
+        stores: dict[str, dict[str, Any]] = {
             "CONNECTION": self.catalog.connections,
             "TABLE": self.catalog.tables,
             "VIEW": self.catalog.views,
-        }[kind]
+        }
+        store = stores[kind]
         name = stmt.name
         if kind == "TABLE" and name in self.catalog.sinks:
             del self.catalog.sinks[name]
@@ -392,6 +408,7 @@ class Engine:
 
     def _show(self, stmt: ast.Show) -> Result:
         catalog = self.catalog
+        rows: list[tuple[Any, ...]]
         if stmt.kind == "CONNECTIONS":
             rows = [
                 (c.name, c.connector, c.options.display_endpoint, _json(c.options.redacted()))
@@ -426,11 +443,11 @@ class Engine:
             return Rows(["column_name", "column_type", "primary_key"], rows)
         if name in catalog.views:
             result = self.query(catalog.views[name].query, f"DESCRIBE {name}")
+            if isinstance(result, Message):
+                raise CatalogError(f"DESCRIBE {name}: the view is not a query")
+            columns, types = result.columns, result.types
             if isinstance(result, ContinuousQuery):
-                columns, types = result.columns, result.types
                 result.close()
-            else:
-                columns, types = result.columns, result.types
             return Rows(
                 ["column_name", "column_type", "primary_key"],
                 [(c, t, False) for c, t in zip(columns, types, strict=True)],
@@ -491,6 +508,8 @@ def _sink_projection(
     aggregating query keeps its operators. An updating result keeps its ``op`` column.
     """
     probe = engine.query(query, label)
+    if isinstance(probe, Message):
+        raise CatalogError(f"{label}: the query returns no rows")
     produced = list(probe.columns)
     updating = False
     if isinstance(probe, ContinuousQuery):
@@ -516,6 +535,7 @@ def _sink_projection(
 
 
 _KINDS = {ast.CreateConnection: "CONNECTION", ast.CreateTable: "TABLE", ast.CreateView: "VIEW"}
+_CREATES = (ast.CreateConnection, ast.CreateTable, ast.CreateView)
 
 
 def _unchanged(catalog: Catalog, stmt: ast.Statement) -> bool:
@@ -635,6 +655,4 @@ def _use_system_relations(sql: str) -> str:
 
 
 def _default_system_tables(engine: Engine) -> dict[str, Any]:
-    from laminar.observability.system_tables import build_system_tables
-
-    return build_system_tables(engine)
+    return dict(build_system_tables(engine))

@@ -8,9 +8,9 @@ Contract:
   hint for a misspelt keyword.
 - Statements are dispatched by their first word through ``STATEMENT_PARSERS`` and,
   after CREATE, through ``CREATE_PARSERS``.
-- Queries (SELECT, WITH … SELECT) are not parsed: DuckDB runs them. ``_scan_query``
-  checks that their parentheses balance and extracts the relations read after
-  FROM/JOIN and a top-level ``LIMIT n``; the SQL is kept verbatim.
+- Queries (SELECT, WITH … SELECT) are kept verbatim for DuckDB to run. ``_scan_query``
+  checks that their parentheses balance and reads the relations and a top-level
+  ``LIMIT n`` from sqlglot's syntax tree (``laminar.sql.query``).
 - ``split_statements`` and ``statement_complete`` serve the interactive shell; they
   never raise.
 """
@@ -18,7 +18,6 @@ Contract:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from laminar._suggest import did_you_mean
 from laminar.errors import SQLError
@@ -37,7 +36,8 @@ from laminar.sql.ast import (
     Statement,
     Watermark,
 )
-from laminar.sql.query import watermark_delay_ms
+from laminar.sql.query import parse as parse_query
+from laminar.sql.query import relations, top_level_limit, watermark_delay_ms
 from laminar.sql.tokens import (
     SourcePositions,
     Token,
@@ -251,8 +251,8 @@ class _Parser:
             raise self.unexpected("a query (SELECT ... or WITH ... SELECT ...)", QUERY_STARTERS)
         tokens = self.tokens[self.index :]
         self.index = len(self.tokens)
-        sources, limit = _scan_query(tokens, self.positions)
         sql = self.sql[first.start : tokens[-1].end]
+        sources, limit = _scan_query(tokens, self.positions, sql)
         return Query(sql, sources, limit, first.line, first.column)
 
     # -- statements -----------------------------------------------------------------
@@ -566,144 +566,35 @@ CREATE_PARSERS: dict[str, _StatementParser] = {
 }
 
 
-# -- queries: kept verbatim, scanned for sources and LIMIT ------------------------------
-
-# A parenthesis whose first word is one of these holds a query (subquery, CTE body).
-_QUERY_OPENERS = frozenset({"SELECT", "WITH", "FROM", "VALUES", "TABLE"})
-# Words that end a FROM list at the same nesting level.
-_FROM_ENDERS = frozenset(
-    {
-        "WHERE",
-        "GROUP",
-        "HAVING",
-        "ORDER",
-        "LIMIT",
-        "OFFSET",
-        "QUALIFY",
-        "WINDOW",
-        "UNION",
-        "EXCEPT",
-        "INTERSECT",
-        "SELECT",
-        "FETCH",
-        "RETURNING",
-        "USING",
-        "PIVOT",
-        "UNPIVOT",
-    }
-)
+# -- queries: kept verbatim, read structurally for sources and LIMIT ---------------------
 
 
-@dataclass
-class _Frame:
-    """State of one parenthesis level while scanning a query."""
+def _scan_query(
+    tokens: list[Token], positions: SourcePositions, sql: str
+) -> tuple[list[str], int | None]:
+    """Relations read by a query (see ``Query.sources``) and its top-level LIMIT.
 
-    is_query: bool
-    first: bool = True  # no token seen yet at this level
-    in_cte: bool = False  # inside WITH name AS (...), ...
-    expect_cte_name: bool = False
-    in_from: bool = False  # inside a FROM list: a ',' introduces another relation
-    expect_source: bool = False  # the next name is a relation
-
-
-def _scan_query(tokens: list[Token], positions: SourcePositions) -> tuple[list[str], int | None]:
-    """Relations read by a query (see ``Query.sources``) and its top-level LIMIT."""
-    frames = [_Frame(is_query=True)]
+    Parentheses are checked on Laminar's tokens (for an error pointing at the
+    culprit); the rest comes from sqlglot's syntax tree of ``sql``, so a column
+    or alias named ``"offset"`` or ``"from"`` is just a name.
+    """
     open_parens: list[Token] = []
-    sources: list[str] = []
-    ctes: set[str] = set()
-    limit: int | None = None
-    count = len(tokens)
-    i = 0
-    while i < count:
-        token = tokens[i]
-        frame = frames[-1]
-        word = token.upper
+    for token in tokens:
         if token.type is TokenType.LPAREN:
-            frame.first = frame.expect_source = False
-            following = tokens[i + 1].upper if i + 1 < count else ""
-            frames.append(_Frame(is_query=following in _QUERY_OPENERS))
             open_parens.append(token)
-            i += 1
-            continue
-        if token.type is TokenType.RPAREN:
-            if len(frames) == 1:
+        elif token.type is TokenType.RPAREN:
+            if not open_parens:
                 raise positions.error("unbalanced ')' in the query — remove it", token.start)
-            frames.pop()
             open_parens.pop()
-            i += 1
-            continue
-        first, frame.first = frame.first, False
-        if first and word == "WITH":
-            frame.in_cte = frame.expect_cte_name = True
-            i += 1
-            continue
-        if frame.in_cte:
-            if word in ("SELECT", "FROM", "VALUES", "TABLE", "INSERT"):
-                frame.in_cte = False
-            else:
-                if frame.expect_cte_name and token.type in NAME_TYPES and word != "RECURSIVE":
-                    ctes.add(identifier_value(token))
-                    frame.expect_cte_name = False
-                elif token.type is TokenType.COMMA:
-                    frame.expect_cte_name = True
-                i += 1
-                continue
-        if not frame.is_query:
-            i += 1
-            continue
-        if word == "JOIN" or (word == "FROM" and (i == 0 or tokens[i - 1].upper != "DISTINCT")):
-            frame.in_from = frame.expect_source = True
-            i += 1
-            continue
-        if word in _FROM_ENDERS:
-            frame.in_from = frame.expect_source = False
-        elif frame.in_from and token.type is TokenType.COMMA:
-            frame.expect_source = True
-            i += 1
-            continue
-        if frame.expect_source:
-            frame.expect_source = False
-            if word in ("LATERAL", "ONLY"):
-                frame.expect_source = True
-                i += 1
-                continue
-            if token.type in NAME_TYPES:
-                parts = [identifier_value(token)]
-                i += 1
-                while (
-                    i + 1 < count
-                    and tokens[i].type is TokenType.DOT
-                    and tokens[i + 1].type in NAME_TYPES
-                ):
-                    parts.append(identifier_value(tokens[i + 1]))
-                    i += 2
-                is_function = i < count and tokens[i].type is TokenType.LPAREN
-                if not is_function:
-                    sources.append(".".join(parts))
-                continue
-        if len(frames) == 1:
-            if word == "LIMIT":
-                limit = _literal_limit(tokens, i + 1, ())
-            elif word == "FETCH" and i + 1 < count and tokens[i + 1].upper in ("FIRST", "NEXT"):
-                limit = _literal_limit(tokens, i + 2, ("ROW", "ROWS"))
-        i += 1
     if open_parens:
         raise positions.error(
             "unclosed '(' in the query — add the missing ')'", open_parens[-1].start
         )
-    unique = list(dict.fromkeys(s for s in sources if s not in ctes))
-    return unique, limit
-
-
-def _literal_limit(tokens: list[Token], i: int, then: tuple[str, ...]) -> int | None:
-    """The integer at ``tokens[i]`` if it stands alone (followed by end, OFFSET or ``then``)."""
-    if i >= len(tokens) or tokens[i].type is not TokenType.NUMBER or not tokens[i].text.isdigit():
-        return None
-    following = tokens[i + 1].upper if i + 1 < len(tokens) else ""
-    if i + 1 < len(tokens) and following not in ("OFFSET", *then):
-        return None
-    return int(tokens[i].text)
+    try:
+        tree = parse_query(sql)
+    except SQLError as exc:
+        raise positions.error(exc.message, tokens[0].start) from exc
+    return relations(tree), top_level_limit(tree)
 
 
 # -- entry points -------------------------------------------------------------------------

@@ -30,10 +30,10 @@ from sqlglot import exp
 from laminar.errors import SQLError
 from laminar.runtime.operators.aggregate import OP_COLUMN, AggregateOperator, AggregateSpec
 from laminar.runtime.time import Clock, wall_clock
+from laminar.runtime.window import TIME
 from laminar.sql.executor import BatchQuery, ViewSQL, json_lines_sql, quote
 from laminar.sql.query import (
     DIALECT,
-    TIME,
     QueryShape,
     aggregate_sql,
     analyse,
@@ -110,11 +110,11 @@ def _check_tree(shape: QueryShape, label: str) -> None:
                 raise SQLError(f"{label}: this query has {_NESTED}")
 
 
-def _reads_stream_twice(tree: exp.Expression, context: StreamContext, seen: set[str]) -> bool:
+def _reads_stream_twice(tree: exp.Expr, context: StreamContext, seen: set[str]) -> bool:
     return _stream_reads(tree, context, seen) > 1
 
 
-def _stream_reads(tree: exp.Expression, context: StreamContext, seen: set[str]) -> int:
+def _stream_reads(tree: exp.Expr, context: StreamContext, seen: set[str]) -> int:
     count = 0
     ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     for table in tree.find_all(exp.Table):
@@ -271,12 +271,12 @@ def _aggregate(
     columns = [c for c in available if c.lower() in wanted]
     pre = shape.tree.copy()
     assert isinstance(pre, exp.Select)
-    projections: list[exp.Expression] = [
+    projections: list[exp.Expr] = [
         exp.column(exp.to_identifier(c, quoted=True)) for c in columns
     ]
     time_mode = "processing"
     if time is not None:
-        time_node = exp.maybe_parse(time, dialect=DIALECT)
+        time_node: exp.Expr = exp.maybe_parse(time, dialect=DIALECT)
         projections.append(exp.alias_(time_node, TIME))
         time_mode = "event" if relation == context.table else "inherited"
     pre.set("expressions", projections or [exp.alias_(exp.true(), "__laminar_row")])
@@ -352,7 +352,7 @@ def _plain_projection(shape: QueryShape) -> bool:
     )
 
 
-def _key_expressions(shape: QueryShape) -> list[exp.Expression]:
+def _key_expressions(shape: QueryShape) -> list[exp.Expr]:
     from laminar.sql.query import _key_expression
 
     select = shape.tree

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from typing import Literal
 
 import duckdb
 import sqlglot
@@ -28,45 +27,29 @@ from sqlglot.errors import ParseError
 from sqlglot.tokens import TokenType
 
 from laminar.errors import SQLError
+from laminar.runtime.window import (
+    KEY_PREFIX,
+    WINDOW_END,
+    WINDOW_START,
+    AggregateSQL,
+    WindowSpec,
+    describe_interval,
+)
 
 DIALECT = "duckdb"
 WINDOW_FUNCTIONS = ("TUMBLE", "HOP", "SESSION")
 # SESSION is a keyword to sqlglot (SESSION_USER…): the call is renamed before parsing.
 _SESSION_CALL = "LAMINAR_SESSION"
-# Hidden columns of the window operator's state and of its final query.
-WINDOW_START = "__laminar_ws"
-WINDOW_END = "__laminar_we"
-TIME = "__laminar_time"
-KEY_PREFIX = "__laminar_k"
 _FROM = "from_" if "from_" in exp.Select.arg_types else "from"  # renamed in sqlglot 28
-
-WindowKind = Literal["tumble", "hop", "session"]
-
-
-@dataclass(frozen=True)
-class WindowSpec:
-    """A window of a GROUP BY: sizes in microseconds."""
-
-    kind: WindowKind
-    size_us: int  # tumble/hop: the window's length; session: the gap that closes it
-    slide_us: int  # hop: the distance between starts; tumble: = size; session: 0
-    time_column: str | None  # Flink spelling: the time attribute named in the call
-    alias: str | None  # Arroyo spelling: the select alias of the window column ("window")
-
-    def describe(self) -> str:
-        if self.kind == "hop":
-            return f"HOP({_seconds(self.slide_us)}, {_seconds(self.size_us)})"
-        return f"{self.kind.upper()}({_seconds(self.size_us)})"
-
 
 @dataclass
 class QueryShape:
     """What ``analyse`` learnt about a SELECT."""
 
-    tree: exp.Expression
+    tree: exp.Expr
     aggregating: bool = False  # GROUP BY, aggregates or DISTINCT at the top level
     window: WindowSpec | None = None
-    group_keys: list[exp.Expression] = field(default_factory=list)  # the window aside
+    group_keys: list[exp.Expr] = field(default_factory=list)  # the window aside
     source: str | None = None  # the one relation of a single-table FROM, lower-cased
     has_join: bool = False
     has_offset: bool = False
@@ -75,7 +58,7 @@ class QueryShape:
     window_functions: bool = False  # OVER (…)
 
 
-def parse(sql: str) -> exp.Expression:
+def parse(sql: str) -> exp.Expr:
     """The syntax tree of one query; a clear SQLError when sqlglot cannot read it."""
     try:
         tree = sqlglot.parse_one(_rename_session_calls(sql), read=DIALECT)
@@ -124,7 +107,7 @@ def analyse(sql: str) -> QueryShape:
     return shape
 
 
-def reads_relation_twice(tree: exp.Expression, names: set[str]) -> bool:
+def reads_relation_twice(tree: exp.Expr, names: set[str]) -> bool:
     """True when ``tree`` names any relation of ``names`` more than once (self-join…)."""
     ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     seen = [_table_name(t) for t in tree.find_all(exp.Table)]
@@ -132,15 +115,37 @@ def reads_relation_twice(tree: exp.Expression, names: set[str]) -> bool:
     return len(hits) > 1
 
 
-def relations(tree: exp.Expression) -> list[str]:
+def relations(tree: exp.Expr) -> list[str]:
     """Relation names read by ``tree`` (CTE names aside), in order, without duplicates."""
     ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     names: list[str] = []
     for table in tree.find_all(exp.Table):
         name = _table_name(table)
-        if name not in ctes and name not in names and table.this is not None:
+        if name and name not in ctes and name not in names:
             names.append(name)
     return names
+
+
+def top_level_limit(tree: exp.Expr) -> int | None:
+    """The literal row count of the query's own LIMIT n / FETCH FIRST n ROWS, if any.
+
+    Only a plain integer counts: ``LIMIT 10%``, ``LIMIT ALL`` and expressions are
+    left to DuckDB (the query then runs without Laminar stopping it early).
+    """
+    node = tree.args.get("limit")
+    if isinstance(node, exp.Limit):
+        count = node.expression
+        options = node.args.get("limit_options")
+    elif isinstance(node, exp.Fetch):
+        count = node.args.get("count")
+        options = node.args.get("limit_options")
+    else:
+        return None
+    if options is not None and options.args.get("percent"):
+        return None
+    if isinstance(count, exp.Literal) and not count.is_string and count.this.isdigit():
+        return int(count.this)
+    return None
 
 
 def rename_relations(sql: str, renames: dict[str, str]) -> str:
@@ -184,12 +189,12 @@ def rename_qualified(sql: str, schema: str, names: dict[str, str]) -> str:
     return "".join(out)
 
 
-def referenced_columns(tree: exp.Expression) -> set[str]:
+def referenced_columns(tree: exp.Expr) -> set[str]:
     """Lower-cased names of the columns ``tree`` references (qualifiers dropped)."""
     return {c.name.lower() for c in tree.find_all(exp.Column) if c.name}
 
 
-def interval_us(node: exp.Expression, what: str) -> int:
+def interval_us(node: exp.Expr, what: str) -> int:
     """The length of an INTERVAL expression in microseconds (DuckDB evaluates it)."""
     return _interval_us(node.sql(DIALECT), what)
 
@@ -239,16 +244,6 @@ def watermark_delay_ms(text: str, column: str) -> int:
 # -- rewriting an aggregate for the window operator -----------------------------
 
 
-@dataclass(frozen=True)
-class AggregateSQL:
-    """The SQL a stateful operator runs (see ``aggregate_sql``)."""
-
-    final: str  # over __laminar_closed: result rows + hidden key/window columns
-    keys: tuple[str, ...]  # hidden key columns of ``final``, in GROUP BY order
-    order: tuple[str, ...]  # hidden columns to sort each emission by
-    hidden: tuple[str, ...]  # every hidden column of ``final`` (dropped from the output)
-
-
 def aggregate_sql(shape: QueryShape, relation: str) -> AggregateSQL:
     """The final query of an aggregate, reading ``relation`` (the operator's state view).
 
@@ -264,7 +259,7 @@ def aggregate_sql(shape: QueryShape, relation: str) -> AggregateSQL:
         if node.table:
             node.set("table", None)
     group = select.args.get("group")
-    kept: list[exp.Expression] = []
+    kept: list[exp.Expr] = []
     if group is not None:
         kept = [k for k in group.expressions if not _is_window_key(k, window)]
     if window is not None:
@@ -276,20 +271,19 @@ def aggregate_sql(shape: QueryShape, relation: str) -> AggregateSQL:
         if window.time_column is not None:  # Flink: window_start / window_end columns
             bounds = {"window_start": WINDOW_START, "window_end": WINDOW_END}
             for node in list(select.find_all(exp.Column)):
-                hidden = bounds.get(node.name.lower())
-                if hidden is None:
+                bound = bounds.get(node.name.lower())
+                if bound is None:
                     continue
                 if node.parent is select:  # a projection keeps its name
-                    node.replace(exp.alias_(exp.column(hidden), node.name))
+                    node.replace(exp.alias_(exp.column(bound), node.name))
                 else:
-                    node.replace(exp.column(hidden))
+                    node.replace(exp.column(bound))
     keys = tuple(f"{KEY_PREFIX}{i}" for i in range(len(kept)))
-    hidden_exprs: list[exp.Expression] = [
+    key_exprs: list[exp.Expr] = [
         exp.alias_(_key_expression(select, key), name) for key, name in zip(kept, keys, strict=True)
     ]
     order: tuple[str, ...] = keys
     if window is not None:
-        hidden_exprs += [exp.column(WINDOW_START), exp.column(WINDOW_END)]
         order = (WINDOW_START, *keys)
         group_exprs = [*kept, exp.column(WINDOW_START), exp.column(WINDOW_END)]
     else:
@@ -301,9 +295,8 @@ def aggregate_sql(shape: QueryShape, relation: str) -> AggregateSQL:
             select.set("group", None)
     select.set("where", None)
     select.set(_FROM, exp.From(this=exp.to_table(relation)))
-    for name, node in zip(keys, hidden_exprs, strict=False):
-        del name
-        select.append("expressions", node)
+    for key_expr in key_exprs:
+        select.append("expressions", key_expr)
     if window is not None:
         select.append("expressions", exp.column(WINDOW_START))
         select.append("expressions", exp.column(WINDOW_END))
@@ -311,7 +304,7 @@ def aggregate_sql(shape: QueryShape, relation: str) -> AggregateSQL:
     return AggregateSQL(select.sql(DIALECT), keys, order, hidden)
 
 
-def _key_expression(select: exp.Select, key: exp.Expression) -> exp.Expression:
+def _key_expression(select: exp.Select, key: exp.Expr) -> exp.Expr:
     """A GROUP BY key as an expression (an alias or ordinal of the select list resolved)."""
     projections = select.expressions
     if isinstance(key, exp.Literal) and not key.is_string:
@@ -331,24 +324,24 @@ def _key_expression(select: exp.Select, key: exp.Expression) -> exp.Expression:
 # -- helpers --------------------------------------------------------------------
 
 
-def _top_level(select: exp.Select) -> list[exp.Expression]:
-    parts: list[exp.Expression] = list(select.expressions)
+def _top_level(select: exp.Select) -> list[exp.Expr]:
+    parts: list[exp.Expr] = list(select.expressions)
     having = select.args.get("having")
     if having is not None:
         parts.append(having)
     return parts
 
 
-def _aggregates(node: exp.Expression) -> list[exp.Expression]:
+def _aggregates(node: exp.Expr) -> list[exp.Expr]:
     """Aggregate calls in ``node``, not counting those inside subqueries or OVER (…)."""
-    found = []
+    found: list[exp.Expr] = []
     for agg in node.find_all(exp.AggFunc):
         if agg.find_ancestor(exp.Subquery, exp.Window) is None:
             found.append(agg)
     return found
 
 
-def _window_calls(select: exp.Select) -> list[exp.Expression]:
+def _window_calls(select: exp.Select) -> list[exp.Expr]:
     calls = []
     for part in [*select.expressions, *(select.args.get("group") or exp.Group()).expressions]:
         for node in part.walk():
@@ -357,7 +350,7 @@ def _window_calls(select: exp.Select) -> list[exp.Expression]:
     return calls
 
 
-def _window_name(node: exp.Expression) -> str | None:
+def _window_name(node: exp.Expr) -> str | None:
     if isinstance(node, exp.Anonymous):
         name = str(node.this).upper()
         if name == _SESSION_CALL:
@@ -367,7 +360,7 @@ def _window_name(node: exp.Expression) -> str | None:
     return None
 
 
-def _window_spec(select: exp.Select, calls: list[exp.Expression]) -> WindowSpec:
+def _window_spec(select: exp.Select, calls: list[exp.Expr]) -> WindowSpec:
     kinds = {_window_name(c) for c in calls}
     if len(kinds) > 1 or len({c.sql(DIALECT) for c in calls}) > 1:
         raise SQLError("a query can group by one window only (TUMBLE, HOP or SESSION)")
@@ -397,13 +390,13 @@ def _window_spec(select: exp.Select, calls: list[exp.Expression]) -> WindowSpec:
     if name == "HOP":
         slide, size = sizes
         if slide > size:
-            raise SQLError(f"HOP: the slide ({_seconds(slide)}) is longer than the window "
-                           f"({_seconds(size)}); events would fall between windows")
+            raise SQLError(f"HOP: the slide ({describe_interval(slide)}) is longer than the window "
+                           f"({describe_interval(size)}); events would fall between windows")
         return WindowSpec("hop", size, slide, time_column, alias)
     return WindowSpec("session", sizes[0], 0, time_column, alias)
 
 
-def _is_window_key(key: exp.Expression, window: WindowSpec | None) -> bool:
+def _is_window_key(key: exp.Expr, window: WindowSpec | None) -> bool:
     if window is None:
         return False
     if _window_name(key) is not None:
@@ -416,16 +409,18 @@ def _is_window_key(key: exp.Expression, window: WindowSpec | None) -> bool:
 
 
 def _table_name(table: exp.Table) -> str:
-    parts = [p.name if p.quoted else p.name.lower() for p in table.parts]
+    """``schema.name`` as DuckDB resolves it; "" for a table function (read_json(…))."""
+    if not isinstance(table.this, exp.Identifier):
+        return ""
+    parts = [
+        p.name if isinstance(p, exp.Identifier) and p.quoted else p.name.lower()
+        for p in table.parts
+    ]
     return ".".join(parts)
 
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _seconds(us: int) -> str:
-    return f"INTERVAL '{us / 1_000_000:g}' SECOND"
 
 
 def _rename_session_calls(sql: str) -> str:

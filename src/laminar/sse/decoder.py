@@ -32,6 +32,7 @@ from __future__ import annotations
 import codecs
 import re
 from itertools import repeat, zip_longest
+from typing import cast
 
 from laminar.errors import EventTooLargeError
 from laminar.sse.event import SSEComment, SSEEvent
@@ -257,14 +258,18 @@ class SSEDecoder:
             return False
         self._bulk_misses = 0
         gaps = parts[::_BULK_STEP]
-        ids = parts[1::_BULK_STEP]
-        types = parts[2::_BULK_STEP]
-        datas = parts[3::_BULK_STEP]
+        raw_ids = parts[1::_BULK_STEP]
+        raw_types = parts[2::_BULK_STEP]
+        # re.split gives None for a group that took no part in the match: the id and event
+        # groups are optional (filled in here), the data group never is.
+        datas = cast("list[str]", parts[3::_BULK_STEP])
         # all() is a quick C-level test for "no None and no empty string"
-        if not all(ids):
-            ids = self._fill_ids(ids)
-        if not all(types):
-            types = [kind or "message" for kind in types]
+        ids = cast("list[str]", raw_ids) if all(raw_ids) else self._fill_ids(raw_ids)
+        types = (
+            cast("list[str]", raw_types)
+            if all(raw_types)
+            else [kind or "message" for kind in raw_types]
+        )
         if self._bulk_rung >= _MULTI_LINE:
             datas = list(map(str.replace, datas, repeat("\ndata: "), repeat("\n")))
         events = map(SSEEvent, types, datas, ids)

@@ -20,7 +20,6 @@ Contract:
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import ssl
@@ -30,6 +29,17 @@ from typing import Any
 
 from laminar._suggest import did_you_mean
 from laminar.errors import ConfigError
+from laminar.options import (
+    OptionSpec,
+    option_error,
+    optional,
+    parse_bool,
+    parse_bytes,
+    parse_choice,
+    parse_float,
+    parse_int,
+    shown,
+)
 
 REDACTED = "***"
 DEFAULT_API_KEY_HEADER = "X-API-Key"
@@ -53,31 +63,14 @@ _SECRET_QUERY = re.compile(
 _URL_USERINFO = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#]*@")
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
-_SIZE = re.compile(r"^\s*(\d+)\s*(kib|mib|gib|k|m|g)?\s*$", re.IGNORECASE)
-_SIZE_UNITS = {
-    None: 1,
-    "k": 1 << 10,
-    "kib": 1 << 10,
-    "m": 1 << 20,
-    "mib": 1 << 20,
-    "g": 1 << 30,
-    "gib": 1 << 30,
-}
-_TRUE = frozenset({"true", "yes", "on", "1"})
-_FALSE = frozenset({"false", "no", "off", "0"})
 
 
 # -- value parsers: raw value -> typed value, or ConfigError --------------------
-# Public: table options and sink options parse their values with these too.
+# The generic ones live in laminar.options (re-exported here); these add ${VAR} checks.
 
 
-def _fail(option: str, message: str) -> ConfigError:
-    return ConfigError(f"option {option}: {message}", option=option)
-
-
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+_fail = option_error
+_shown = shown
 
 
 def _check_vars(option: str, text: str) -> None:
@@ -128,76 +121,8 @@ def _check_http_url(option: str, url: str) -> None:
         )
 
 
-def parse_int(option: str, value: object, *, minimum: int = 0, maximum: int = 2**53) -> int:
-    number: int | None = None
-    if isinstance(value, bool):
-        number = None
-    elif isinstance(value, int):
-        number = value
-    elif (isinstance(value, float) and value.is_integer()) or (
-        isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value)
-    ):
-        number = int(value)
-    if number is None:
-        hint = ""
-        if isinstance(value, str) and "${" in value:
-            hint = " (${VAR} references are resolved in string options only)"
-        raise _fail(option, f"expected a whole number, got {_shown(value)}{hint}")
-    if not minimum <= number <= maximum:
-        raise _fail(option, f"must be between {minimum} and {maximum}, got {number}")
-    return number
-
-
-def parse_float(option: str, value: object, *, minimum: float, maximum: float) -> float:
-    number: float | None = None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
-            number = float(value)
-        except ValueError:
-            number = None
-    if number is None or not math.isfinite(number):
-        raise _fail(option, f"expected a number, got {_shown(value)}")
-    if not minimum <= number <= maximum:
-        raise _fail(option, f"must be between {minimum:g} and {maximum:g}, got {number:g}")
-    return number
-
-
-def parse_bool(option: str, value: object) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str):
-        lowered = value.strip().lower()
-        if lowered in _TRUE:
-            return True
-        if lowered in _FALSE:
-            return False
-    raise _fail(option, f"expected true or false, got {_shown(value)}")
-
-
-def parse_choice(option: str, value: object, choices: tuple[str, ...]) -> str:
-    if isinstance(value, str):
-        lowered = value.strip().lower()
-        for choice in choices:
-            if choice.lower() == lowered:
-                return choice
-    suggestion = did_you_mean(str(value), choices) if isinstance(value, str) else ""
-    raise _fail(option, f"expected one of {', '.join(choices)}, got {_shown(value)}{suggestion}")
-
-
 def parse_size(option: str, value: object) -> int:
-    if isinstance(value, str):
-        match = _SIZE.match(value)
-        if not match:
-            raise _fail(
-                option, f"expected a number of bytes such as 1048576 or '1MiB', got {_shown(value)}"
-            )
-        unit = match.group(2).lower() if match.group(2) else None
-        value = int(match.group(1)) * _SIZE_UNITS[unit]
-    return parse_int(option, value, minimum=16, maximum=1 << 30)
+    return parse_bytes(option, value, minimum=16, maximum=1 << 30)
 
 
 def parse_headers(option: str, value: object) -> dict[str, str]:
@@ -209,7 +134,7 @@ def parse_headers(option: str, value: object) -> dict[str, str]:
         if text.startswith("{"):
             try:
                 value = json.loads(text)
-            except ValueError as exc:
+            except json.JSONDecodeError as exc:
                 raise _fail(
                     option,
                     f"not valid JSON ({exc.msg} at position {exc.pos}); "
@@ -252,18 +177,7 @@ def _ms(minimum: int) -> Callable[[str, object], int]:
 # -- the schema ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class OptionSpec:
-    """One connection option: how to parse it, its default, and whether it is secret."""
-
-    parse: Callable[[str, object], Any]
-    default: Any
-    secret: bool = False
-    doc: str = ""
-
-
-def _optional(parse: Callable[[str, object], Any]) -> Callable[[str, object], Any]:
-    return lambda option, value: None if value is None else parse(option, value)
+_optional = optional
 
 
 SPECS: dict[str, OptionSpec] = {
@@ -432,6 +346,8 @@ class ConnectionOptions:
     ca_cert: str | None
     verify_tls: bool
     max_event_size: int
+    _given: dict[str, Any]  # the options as written (normalised names)
+    _env: Mapping[str, str] | None  # where ${VAR}s resolve; None: os.environ
 
     def __init__(
         self,

@@ -18,15 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from laminar._suggest import did_you_mean
-from laminar.connectors.sse.options import (
-    ConnectionOptions,
-    parse_bool,
-    parse_choice,
-    parse_int,
-    parse_str,
-)
+from laminar.connectors.sse.options import ConnectionOptions, parse_str
 from laminar.errors import ConfigError
 from laminar.formats import FORMATS, FormatOptions
+from laminar.options import parse_bool, parse_choice, parse_int
 
 CONNECTOR_NAMES = ("sse_source", "sse")
 # Names of the SSE metadata a table can partition or de-duplicate by without a column.

@@ -42,7 +42,7 @@ from laminar.errors import SQLError
 from laminar.runtime.operator import Emission
 from laminar.runtime.operators import partial
 from laminar.runtime.time import NO_TIME, Clock, EventTimeWatermark, clock_us, wall_clock
-from laminar.sql.query import TIME, WINDOW_END, WINDOW_START, AggregateSQL, WindowSpec
+from laminar.runtime.window import TIME, WINDOW_END, WINDOW_START, AggregateSQL, WindowSpec
 
 ROWS = "__laminar_rows"
 INPUT = "__laminar_in"

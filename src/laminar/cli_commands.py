@@ -1,0 +1,113 @@
+"""The command registry of ``laminar``: exit statuses, ``Subcommand``, ``COMMANDS``.
+
+A module that defines subcommands imports ``subcommand`` from here (never from
+``laminar.cli``, which imports those modules: no cycle) and decorates each
+``run(args) -> exit status`` with it. ``laminar.cli.build_parser`` imports the
+command modules it lists, then builds one subparser per entry of ``COMMANDS``,
+in registration order.
+
+Exit statuses: 0 done, 1 a ``LaminarError`` (message on stderr, no traceback),
+2 a usage error, 130 / 143 interrupted by SIGINT / SIGTERM (``run_async``).
+This module imports nothing heavy: ``laminar --help`` must stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+Run = Callable[[argparse.Namespace], int]  # a subcommand's body: args -> exit status
+Arguments = Callable[[argparse.ArgumentParser], None]  # adds its arguments
+
+
+class Subcommand:
+    """One ``laminar NAME`` subcommand: its help, its arguments and its body."""
+
+    __slots__ = ("add_arguments", "description", "help", "name", "run")
+
+    def __init__(
+        self,
+        name: str,
+        help: str,
+        add_arguments: Arguments,
+        run: Run,
+        description: str | None = None,
+    ) -> None:
+        self.name = name
+        self.help = help
+        self.add_arguments = add_arguments
+        self.run = run
+        self.description = description or help
+
+
+# name -> command, in registration order (the order `laminar --help` lists them)
+COMMANDS: dict[str, Subcommand] = {}
+
+
+def subcommand(
+    name: str,
+    *,
+    help: str,
+    arguments: Arguments,
+    description: str | None = None,
+) -> Callable[[Run], Run]:
+    """Register the decorated ``run(args) -> int`` as ``laminar NAME``."""
+
+    def register(run: Run) -> Run:
+        if name in COMMANDS:
+            raise ValueError(f"laminar subcommand {name!r} is registered twice")
+        COMMANDS[name] = Subcommand(name, help, arguments, run, description)
+        return run
+
+    return register
+
+
+def run_async(main: Coroutine[Any, Any, int], *, exit_on_signal: int | None = None) -> int:
+    """Run ``main`` in a new event loop; SIGINT / SIGTERM cancel it and end the command.
+
+    The cancelled coroutine gets to clean up (close connections, flush). The
+    status is then ``exit_on_signal`` if given, else 128 + the signal number
+    (130 for Ctrl-C). A second Ctrl-C during cleanup interrupts it outright.
+    """
+    import asyncio
+    import signal
+
+    async def supervised() -> int:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        received: list[int] = []
+        signals = (signal.SIGINT, signal.SIGTERM)
+
+        def on_signal(signum: int) -> None:
+            received.append(signum)
+            for s in signals:
+                loop.remove_signal_handler(s)
+            task.cancel()
+
+        installed = []
+        for s in signals:
+            try:
+                loop.add_signal_handler(s, on_signal, s)
+                installed.append(s)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass  # not the main thread, or a platform without signal support
+        try:
+            return await main
+        except asyncio.CancelledError:
+            if not received:
+                raise
+            task.uncancel()
+            return exit_on_signal if exit_on_signal is not None else 128 + received[0]
+        finally:
+            if not received:
+                for s in installed:
+                    loop.remove_signal_handler(s)
+
+    return asyncio.run(supervised())
