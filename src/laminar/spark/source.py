@@ -15,6 +15,8 @@ to pickle ``read`` to executors.
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -27,7 +29,7 @@ from laminar.formats import build_row_decoder
 from laminar.spark.ingest import Ingest
 from laminar.spark.options import SourceSpec, parse_spark_options
 from laminar.spark.types import arrow_target_schema, columns_from_spark, spark_schema
-from laminar.spark.wal import Position, WalWriter, read_range
+from laminar.spark.wal import Position, WalError, WalWriter, read_range
 
 try:  # pyspark >= 4.2: admission control and Trigger.AvailableNow
     from pyspark.sql.streaming.datasource import (
@@ -165,15 +167,32 @@ class LaminarStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow): 
         return {e.key: p.as_dict() for e, p in zip(self.spec.endpoints, positions, strict=True)}
 
     def partitions(self, start: dict, end: dict) -> Sequence[InputPartition]:
+        # A batch planned before a crash is re-run after a restart: when the WAL was lost
+        # meanwhile, wait for the server to replay its events after the committed id.
+        writers = self._open(start)
         parts: list[InputPartition] = []
-        for endpoint in self.spec.endpoints:
+        for endpoint, wal in zip(self.spec.endpoints, writers, strict=True):
             begin = _position(start, endpoint.key) or Position(0, "")
             stop = _position(end, endpoint.key) or begin
+            self._await(wal, stop.seq)
             if stop.seq > begin.seq:
                 parts.append(
                     WalSlice(endpoint.key, endpoint.wal_dir, endpoint.display, begin.seq, stop.seq)
                 )
         return parts
+
+    def _await(self, wal: WalWriter, seq: int, timeout_s: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while wal.sync().seq < seq:
+            assert self._ingest is not None
+            self._ingest.check()
+            if time.monotonic() > deadline:
+                raise WalError(
+                    f"WAL {wal.directory}: Spark's batch needs events up to {seq - 1}, the log "
+                    f"holds {wal.end.seq} and the server has not replayed the rest in "
+                    f"{timeout_s:.0f} s"
+                )
+            time.sleep(0.05)
 
     def commit(self, end: dict) -> None:
         writers = self._writers or []
@@ -193,7 +212,7 @@ class LaminarStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow): 
 
     def read(self, partition: InputPartition) -> Iterator[pa.RecordBatch]:
         assert isinstance(partition, WalSlice)
-        schema = StructType.fromJson(__import__("json").loads(self.schema_json))
+        schema = StructType.fromJson(json.loads(self.schema_json))
         yield from decode_slice(self.spec, schema, partition)
 
 
