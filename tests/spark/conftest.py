@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -30,6 +31,9 @@ os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 # Python workers must import laminar: run them with this interpreter (the venv).
 os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
+# ${VAR}s resolve in Spark's Python workers, which inherit the JVM's environment: set
+# them before the session starts.
+os.environ.setdefault("LAMINAR_SPARK_TEST_TOKEN", "tok-123456")
 
 # A fast-starting JVM for tests: no JIT tiers beyond C1, small heap.
 JAVA_OPTIONS = "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss4m -Xshare:auto"
@@ -68,3 +72,21 @@ def feeds() -> Iterator[FeedServer]:
     server = FeedServer().start()
     yield server
     server.close()
+
+
+def collect(spark, df, name: str, expected: int, checkpoint: str, timeout: float = 60.0) -> list:  # type: ignore[no-untyped-def]
+    """Run ``df`` into a memory table until it holds ``expected`` rows; its rows."""
+    query = (
+        df.writeStream.format("memory").queryName(name)
+        .option("checkpointLocation", checkpoint).start()
+    )
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            query.processAllAvailable()
+            rows = spark.sql(f"SELECT * FROM {name}").collect()
+            if len(rows) >= expected or time.monotonic() > deadline:
+                return rows
+            time.sleep(0.2)
+    finally:
+        query.stop()

@@ -25,6 +25,7 @@ class Feed:
     per_connection: int = 0  # 0: never cut
     delay_every: int = 0  # sleep 10 ms after this many events (0: as fast as possible)
     last_ids: list[str] = field(default_factory=list)
+    auth: list[str] = field(default_factory=list)  # Authorization of each connection
 
 
 def payload(name: str, n: int, fmt: str) -> str:
@@ -75,6 +76,7 @@ class FeedServer:
         feed = self.feeds[request.match_info["name"]]
         last = request.headers.get("Last-Event-ID", "")
         feed.last_ids.append(last)
+        feed.auth.append(request.headers.get("Authorization", ""))
         first = int(last) + 1 if last else 1
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)

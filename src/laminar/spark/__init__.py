@@ -16,13 +16,17 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 FORMAT = "laminar_sse"
+_REGISTERED: set[int] = set()  # sessions this process registered the format with
 
 
 def register(spark: SparkSession) -> None:
     """Register the "laminar_sse" format with ``spark`` (idempotent)."""
     from laminar.spark.source import LaminarSSEDataSource
 
-    spark.dataSource.register(LaminarSSEDataSource)
+    key = id(spark)
+    if key not in _REGISTERED:
+        spark.dataSource.register(LaminarSSEDataSource)
+        _REGISTERED.add(key)
 
 
 def stream(spark: SparkSession, ddl: str, table: str | None = None, **options: Any) -> DataFrame:
