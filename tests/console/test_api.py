@@ -109,7 +109,7 @@ async def test_pipeline_lifecycle_with_live_output(
 
     async with client.get(f"/api/v1/pipelines/{pid}/graph") as resp:
         graph = await _json(resp)
-    assert [n["kind"] for n in graph["nodes"]][0] == "source"
+    assert next(n["kind"] for n in graph["nodes"]) == "source"
     assert graph["nodes"][-1]["kind"] == "sink"
 
     async with client.post(f"/api/v1/pipelines/{pid}/stop") as resp:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import itertools
 import json
 import re
 import time
@@ -30,6 +31,7 @@ LIMITS = web.AppKey("laminar_console_limits", ResultLimits)
 MAX_BODY = 1 << 20
 _WHERE = re.compile(r"^line (\d+), column (\d+): ")  # our own messages' prefix, not SQL
 KEEPALIVE_S = 15.0
+WRITE_TIMEOUT_S = 10.0
 
 
 def add_routes(app: web.Application) -> None:
@@ -220,7 +222,7 @@ async def create_pipeline(request: web.Request) -> web.Response:
     if name is not None and (not isinstance(name, str) or not name.strip()):
         return error('"name" must be a non-empty string')
     try:
-        messages, pipeline = manager(request).run_script(sql, name)
+        messages, pipeline = manager(request).run_script(sql, name)  # synchronous
     except LaminarError as exc:
         return _laminar_error(exc)
     if pipeline is None:
@@ -238,13 +240,13 @@ async def get_pipeline(request: web.Request) -> web.Response:
 
 async def delete_pipeline(request: web.Request) -> web.Response:
     pipeline = _pipeline(request)
-    await manager(request).delete(pipeline)
+    await asyncio.shield(manager(request).delete(pipeline))
     return ok({"deleted": pipeline.id})
 
 
 async def stop_pipeline(request: web.Request) -> web.Response:
     pipeline = _pipeline(request)
-    await manager(request).stop(pipeline)
+    await asyncio.shield(manager(request).stop(pipeline))  # even if the client goes
     return ok(describe(pipeline, {}))
 
 
@@ -257,7 +259,7 @@ async def restart_pipeline(request: web.Request) -> web.Response:
     if not isinstance(keep, bool):
         return error('"state" must be true (resume after the checkpoint) or false (start afresh)')
     try:
-        await manager(request).restart(pipeline, keep_state=keep)
+        await asyncio.shield(manager(request).restart(pipeline, keep_state=keep))
     except LaminarError as exc:
         return _laminar_error(exc)
     return ok(describe(pipeline, {}))
@@ -279,28 +281,32 @@ async def output(request: web.Request) -> web.StreamResponse:
     )
     await response.prepare(request)
     columns = pipeline.query.columns if pipeline.query is not None else []
-    await response.write(
-        f"retry: 1000\nevent: columns\ndata: {dumps(list(columns))}\n\n".encode()
-    )
     subscription = pipeline.tail.subscribe(after)
     try:
+        await _send(response, f"retry: 1000\nevent: columns\ndata: {dumps(list(columns))}\n\n")
         while True:
             try:
                 item = await asyncio.wait_for(subscription.next(), KEEPALIVE_S)
             except TimeoutError:
-                await response.write(b": keep-alive\n\n")
+                await _send(response, ": keep-alive\n\n")
                 continue
             if item is None:
                 break  # cut off (too slow) or the pipeline was deleted: the client resumes
             event_id, data = item
-            await response.write(f"id: {event_id}\ndata: {data}\n\n".encode())
-    except (ConnectionResetError, asyncio.CancelledError):
-        pass
+            await _send(response, f"id: {event_id}\ndata: {data}\n\n")
+        with contextlib.suppress(ConnectionResetError, TimeoutError):
+            await asyncio.wait_for(response.write_eof(), WRITE_TIMEOUT_S)
+    except (ConnectionResetError, TimeoutError):
+        pass  # gone, or not reading at all: drop it
     finally:
         subscription.close()  # frees its queue at once
-    with contextlib.suppress(ConnectionResetError):
-        await response.write_eof()
     return response
+
+
+async def _send(response: web.StreamResponse, text: str) -> None:
+    # A client that stops reading fills the socket buffer and stalls the write: past the
+    # timeout it is dropped (the pipeline never waits for it; only this handler does).
+    await asyncio.wait_for(response.write(text.encode()), WRITE_TIMEOUT_S)
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -367,7 +373,7 @@ async def graph(request: web.Request) -> web.Response:
         nodes.append({"id": "op0", "kind": "operator", "label": "SQL (DuckDB)", "rate": None})
     nodes.append({"id": "sink", "kind": "sink", "label": f"sink {info['sink']}",
                   "rate": info["rows_out"]})
-    edges = [{"from": a["id"], "to": b["id"]} for a, b in zip(nodes, nodes[1:], strict=False)]
+    edges = [{"from": a["id"], "to": b["id"]} for a, b in itertools.pairwise(nodes)]
     return ok({"nodes": nodes, "edges": edges})
 
 

@@ -77,7 +77,8 @@ async def start_console(
     bound: list[int] = [port]
     app = build_app(manager, token, is_loopback(host), lambda: bound[0],
                     limits or ResultLimits.from_env(os.environ))
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+    # handler_cancellation: a closed output tab ends its handler (and frees its queue) at once
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0, handler_cancellation=True)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     try:
