@@ -467,7 +467,7 @@ async def _tail(
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``laminar`` parser with one subparser per entry of ``COMMANDS``."""
-    from laminar import cli_sql  # noqa: F401  (registers run and sql; imports stay light)
+    from laminar import cli_console, cli_sql  # noqa: F401  (register their subcommands)
 
     parser = argparse.ArgumentParser(
         prog="laminar",

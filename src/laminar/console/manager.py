@@ -82,6 +82,17 @@ class PipelineManager:
                 messages.append(_describe(self.engine.run_statement(stmt)))
         return messages, pipeline
 
+    def run_file(self, sql: str) -> list[str]:
+        """A pipeline file: statements in order, each continuous one its own pipeline."""
+        messages = []
+        for stmt in parse_statements(sql):
+            if _is_continuous(self.engine, stmt):
+                pipeline = self._create(stmt, None)
+                messages.append(f"pipeline {pipeline.id} ({pipeline.key}) started")
+            else:
+                messages.append(_describe(self.engine.run_statement(stmt)))
+        return messages
+
     def _create(self, stmt: ast.Statement, name: str | None) -> Pipeline:
         query = self.engine.run_statement(stmt)
         if not isinstance(query, ContinuousQuery):  # pragma: no cover - checked by the caller
