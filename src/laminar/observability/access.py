@@ -15,16 +15,18 @@ import ipaddress
 import logging
 import os
 from collections.abc import Awaitable, Callable, Mapping
-
-from aiohttp import web
+from typing import TYPE_CHECKING
 
 from laminar.errors import ConfigError
+
+if TYPE_CHECKING:  # aiohttp is imported where a server starts (laminar --help stays light)
+    from aiohttp import web
 
 TOKEN_ENV = "LAMINAR_METRICS_TOKEN"
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.", "ip6-localhost", "ip6-loopback"})
 logger = logging.getLogger("laminar.observability")
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Handler = Callable[["web.Request"], Awaitable["web.StreamResponse"]]
 
 
 def resolve_token(flag: str | None, env: Mapping[str, str] | None = None) -> str | None:
@@ -82,6 +84,7 @@ def exposure_warning(host: str, token: str | None) -> str | None:
 
 def token_middleware(token: str) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
     """An aiohttp middleware that answers 401 unless the request carries ``token``."""
+    from aiohttp import web
 
     @web.middleware
     async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
