@@ -28,7 +28,10 @@ from laminar.observability.access import bearer, is_loopback, tokens_equal
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PUBLIC_PREFIXES = ("/static/",)  # the package's own files: nothing secret in them
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    # Scripts, styles sheets, connections: this origin only. The editor draws its lint
+    # marks with data: images and sets a few style attributes (not <style> elements).
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+    "style-src-attr 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; "
     "form-action 'self'",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
