@@ -32,6 +32,7 @@ MAX_BODY = 1 << 20
 _WHERE = re.compile(r"^line (\d+), column (\d+): ")  # our own messages' prefix, not SQL
 KEEPALIVE_S = 15.0
 WRITE_TIMEOUT_S = 10.0
+WRITE_BYTES = 256 * 1024  # batches coalesced into one socket write
 
 
 def add_routes(app: web.Application) -> None:
@@ -286,14 +287,14 @@ async def output(request: web.Request) -> web.StreamResponse:
         await _send(response, f"retry: 1000\nevent: columns\ndata: {dumps(list(columns))}\n\n")
         while True:
             try:
-                item = await asyncio.wait_for(subscription.next(), KEEPALIVE_S)
+                items = await asyncio.wait_for(subscription.next_many(WRITE_BYTES), KEEPALIVE_S)
             except TimeoutError:
                 await _send(response, ": keep-alive\n\n")
                 continue
-            if item is None:
+            if items is None:
                 break  # cut off (too slow) or the pipeline was deleted: the client resumes
-            event_id, data = item
-            await _send(response, f"id: {event_id}\ndata: {data}\n\n")
+            # whatever queued up while the last write drained goes out in one write
+            await _send(response, "".join(f"id: {i}\ndata: {d}\n\n" for i, d in items))
         with contextlib.suppress(ConnectionResetError, TimeoutError):
             await asyncio.wait_for(response.write_eof(), WRITE_TIMEOUT_S)
     except (ConnectionResetError, TimeoutError):

@@ -44,6 +44,19 @@ class Subscription:
         self.queued_bytes += len(item[1])
         self._wake.set()
 
+    async def next_many(self, max_bytes: int) -> list[tuple[int, str]] | None:
+        """Every queued batch (at least one, up to about ``max_bytes``); None once closed."""
+        first = await self.next()
+        if first is None:
+            return None
+        items, size = [first], len(first[1])
+        while self._queue and size < max_bytes:
+            item = self._queue.popleft()
+            self.queued_bytes -= len(item[1])
+            items.append(item)
+            size += len(item[1])
+        return items
+
     async def next(self) -> tuple[int, str] | None:
         while not self._queue:
             if self.closed:
