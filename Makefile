@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-long demo bench lint clean
+.PHONY: test test-long demo bench lint clean vendor
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,3 +33,8 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache
+
+# Maintainers only: rebuild the console's vendored browser libraries (CodeMirror 6 +
+# lang-sql bundle, uPlot) from npm; the result is committed. Needs node and npm.
+vendor:
+	bash vendor/build.sh

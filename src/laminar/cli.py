@@ -390,7 +390,7 @@ def _import_command_modules() -> None:
     This module's own (demo-server, tail) are registered already; a new command
     module is one more import line here.
     """
-    from laminar import cli_sql  # noqa: F401  run, sql, status
+    from laminar import cli_console, cli_sql  # noqa: F401  run, sql, status; probe, serve
 
 
 def build_parser() -> argparse.ArgumentParser:

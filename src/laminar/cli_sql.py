@@ -133,6 +133,13 @@ def _monitoring_arguments(p: argparse.ArgumentParser) -> None:
         help="address of the metrics endpoint (default: 127.0.0.1, this machine only)",
     )
     p.add_argument(
+        "--metrics-token",
+        metavar="TOKEN",
+        default=None,
+        help="require 'Authorization: Bearer TOKEN' on every route of the metrics port "
+        "(default: $LAMINAR_METRICS_TOKEN; unset: no token)",
+    )
+    p.add_argument(
         "--progress",
         choices=("auto", "on", "off"),
         default="auto",
@@ -161,9 +168,14 @@ async def _monitored(
 
     server = None
     if args.metrics_port is not None:
+        from laminar.observability.access import exposure_warning, resolve_token
         from laminar.observability.server import start_server
 
-        server = await start_server(engine, args.metrics_host, args.metrics_port)
+        token = resolve_token(args.metrics_token)
+        warning = exposure_warning(args.metrics_host, token)
+        if warning:
+            print(f"laminar: warning: {warning}", file=sys.stderr, flush=True)
+        server = await start_server(engine, args.metrics_host, args.metrics_port, token=token)
         print(f"laminar: metrics on {server.url}/metrics", file=sys.stderr, flush=True)
     show = args.progress == "on" or (args.progress == "auto" and sys.stderr.isatty())
     progress = ProgressLine(engine.observability, sys.stderr) if show else None

@@ -10,9 +10,11 @@ refuses the statement.
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from laminar.errors import LaminarError, SQLError
+from laminar.observability.access import TOKEN_ENV
 
 DEFAULT_PORT = 9477
 DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
@@ -42,12 +44,18 @@ def _request(url: str, path: str, body: bytes | None = None) -> Any:
         base + path,
         data=body,
         method="POST" if body is not None else "GET",
-        headers={"Content-Type": "text/plain; charset=utf-8"} if body is not None else {},
+        headers=_headers(body is not None),
     )
     try:
         with urllib.request.urlopen(request, timeout=_TIMEOUT_S) as response:
             return json.loads(response.read())
     except urllib.error.HTTPError as exc:
+        if exc.code == 401:
+            raise LaminarError(
+                f"{base} requires a token: set {TOKEN_ENV} to the --metrics-token of that "
+                "laminar process" + (" (the one set was refused)" if os.environ.get(TOKEN_ENV)
+                                     else "")
+            ) from None
         try:
             message = json.loads(exc.read())["error"]
         except (ValueError, KeyError, TypeError, OSError):
@@ -59,3 +67,11 @@ def _request(url: str, path: str, body: bytes | None = None) -> Any:
             f"cannot reach a laminar process at {base}: {reason} — is `laminar run PIPELINE.sql "
             f"--metrics-port PORT` running, and is --connect http://127.0.0.1:PORT its port?"
         ) from None
+
+
+def _headers(has_body: bool) -> dict[str, str]:
+    headers = {"Content-Type": "text/plain; charset=utf-8"} if has_body else {}
+    token = os.environ.get(TOKEN_ENV)
+    if token:  # the monitoring port's --metrics-token
+        headers["Authorization"] = f"Bearer {token}"
+    return headers

@@ -14,14 +14,19 @@
                     200 {"results": [{"columns", "types", "rows"}]}; 400 {"error": "…"}
 
 It binds 127.0.0.1 unless told otherwise: /sql shows table definitions (with
-secrets redacted) to whoever can reach the port. System-table queries run in
-a worker thread so a large connector_metrics scan does not stall the stream.
+secrets redacted) to whoever can reach the port. With ``token`` every route
+requires ``Authorization: Bearer <token>`` (``laminar.observability.access``).
+System-table queries run in a worker thread so a large connector_metrics scan
+does not stall the stream, and under ``laminar.sql.limits`` caps (rows, bytes,
+seconds; 400 with the cap named when one is passed).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import os
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -29,12 +34,16 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from laminar.errors import LaminarError, SQLError
+from laminar.observability.access import exposure_warning, token_middleware
 from laminar.output import json_default
+from laminar.sql.limits import ResultLimits, limited
 
 if TYPE_CHECKING:
     from laminar.sql.engine import Engine
 
 _ENGINE = web.AppKey("laminar_engine", object)
+_LIMITS = web.AppKey("laminar_sql_limits", ResultLimits)
+logger = logging.getLogger("laminar.observability")
 _RECENT_PROBLEMS = 10
 
 
@@ -49,9 +58,12 @@ class MonitoringServer:
         await self.runner.cleanup()
 
 
-def build_app(engine: Engine) -> web.Application:
-    app = web.Application()
+def build_app(
+    engine: Engine, token: str | None = None, limits: ResultLimits | None = None
+) -> web.Application:
+    app = web.Application(middlewares=[token_middleware(token)] if token else [])
     app[_ENGINE] = engine
+    app[_LIMITS] = limits if limits is not None else ResultLimits.from_env(os.environ)
     app.router.add_get("/metrics", _metrics)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/status", _status)
@@ -60,10 +72,22 @@ def build_app(engine: Engine) -> web.Application:
 
 
 async def start_server(
-    engine: Engine, host: str = "127.0.0.1", port: int = 0
+    engine: Engine,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    token: str | None = None,
+    limits: ResultLimits | None = None,
 ) -> MonitoringServer:
-    """Serve ``engine``'s monitoring routes on ``host:port`` (0: any free port)."""
-    runner = web.AppRunner(build_app(engine), access_log=None)
+    """Serve ``engine``'s monitoring routes on ``host:port`` (0: any free port).
+
+    ``token``: every request must carry it as a bearer token. A bind beyond loopback
+    logs a warning (``access.exposure_warning``).
+    """
+    warning = exposure_warning(host, token)
+    if warning:
+        logger.warning(warning)
+    runner = web.AppRunner(build_app(engine, token, limits), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     try:
@@ -130,7 +154,8 @@ async def _sql(request: web.Request) -> web.Response:
         results = []
         for stmt, is_select in _read_only(engine, text):
             if is_select:  # system tables: built from snapshots, safe off the loop
-                results.append(await asyncio.to_thread(engine.run_statement, stmt))
+                with limited(request.app[_LIMITS]):  # to_thread carries the context
+                    results.append(await asyncio.to_thread(engine.run_statement, stmt))
             else:
                 results.append(engine.run_statement(stmt))
     except LaminarError as exc:

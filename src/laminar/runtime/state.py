@@ -226,6 +226,12 @@ class StateStore:
             )
             db.execute("DELETE FROM checkpoints WHERE source_table = ?", (source_table,))
 
+    def forget_pipeline(self, pipeline: str) -> None:
+        """Drop one pipeline's checkpoint (a restart without state)."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM checkpoint_states WHERE pipeline = ?", (pipeline,))
+            db.execute("DELETE FROM checkpoints WHERE pipeline = ?", (pipeline,))
+
     # -- life -------------------------------------------------------------------------
 
     @contextlib.contextmanager

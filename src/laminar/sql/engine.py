@@ -35,7 +35,7 @@ from laminar.runtime.operators.aggregate import OP_COLUMN
 from laminar.runtime.state import StateStore
 from laminar.runtime.stats import PipelineStats
 from laminar.sinks.options import SINK_CONNECTORS, is_sink_connector, parse_sink_options
-from laminar.sql import ast
+from laminar.sql import ast, limits
 from laminar.sql.catalog import (
     SYSTEM_TABLE_NAMES,
     Catalog,
@@ -336,10 +336,12 @@ class Engine:
                 view_sql = _use_system_relations(self.catalog.views[view].query.sql)
                 con.execute(f"CREATE VIEW {quote(view)} AS {view_sql}")
             con.execute("SET lock_configuration = true")  # the set-up is done: no SET after it
-            cursor = con.execute(_use_system_relations(query.sql))
-            columns = [d[0] for d in cursor.description or []]
-            types = [str(d[1]) for d in cursor.description or []]
-            return Rows(columns, cursor.fetchall(), types)
+            caps = limits.current()  # set by a server answering over HTTP; None locally
+            with limits.deadline(con, caps):
+                cursor = con.execute(_use_system_relations(query.sql))
+                columns = [d[0] for d in cursor.description or []]
+                types = [str(d[1]) for d in cursor.description or []]
+                return Rows(columns, limits.fetch_capped(cursor, caps), types)
         except duckdb.Error as exc:
             raise SQLError(f"{label}: {str(exc).strip()}") from exc
         finally:

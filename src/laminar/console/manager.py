@@ -1,0 +1,207 @@
+"""Pipelines managed over the API: create, stop, restart (with or without state), delete.
+
+A pipeline is one continuous statement (a SELECT over a stream, or INSERT INTO)
+run by ``laminar.sql.pipelines.run_query`` as a task of the console's event
+loop, with a ``TeeSink`` that copies its output into its ``OutputTail``. Its
+checkpoint key is ``laminar run``'s (``<table>-><sink>``), so a pipeline keeps
+its committed position across ``laminar serve`` restarts with a state store.
+
+Restart with state resumes after the committed checkpoint (state store) or,
+without a store, after the last event id the previous run covered; restart
+without state forgets both and starts from the table's options.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from laminar.console.tail import OutputTail
+from laminar.console.tee import TeeSink
+from laminar.errors import LaminarError, SQLError
+from laminar.sinks import build_sink
+from laminar.sql import ast
+from laminar.sql.continuous import ContinuousQuery
+from laminar.sql.engine import Engine, Message, Result, Rows
+from laminar.sql.parser import parse_statements
+from laminar.sql.pipelines import persists, pipeline_key, run_query
+
+logger = logging.getLogger("laminar.console")
+
+
+@dataclass
+class Pipeline:
+    id: str
+    name: str
+    sql: str  # the continuous statement's text
+    tail: OutputTail = field(default_factory=OutputTail)
+    state: str = "starting"  # running | stopped | finished | failed
+    key: str = ""
+    created_at: float = field(default_factory=time.time)
+    started_at: float | None = None
+    stopped_at: float | None = None
+    error: str | None = None
+    query: ContinuousQuery | None = None
+    task: asyncio.Task[Any] | None = None
+    position: str = ""  # the last event id the previous run covered
+    restarts: int = 0
+
+
+class PipelineManager:
+    """See the module docstring. Methods run on the console's event loop."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.pipelines: dict[str, Pipeline] = {}
+        self._ids = itertools.count(1)
+
+    # -- statements ---------------------------------------------------------------------
+
+    def run_script(self, sql: str, name: str | None = None) -> tuple[list[str], Pipeline | None]:
+        """Run DDL in order; a continuous statement becomes a pipeline (at most one)."""
+        statements = parse_statements(sql)
+        continuous = [s for s in statements if _is_continuous(self.engine, s)]
+        if len(continuous) > 1:
+            extra = continuous[1]
+            raise SQLError(
+                "one pipeline per request: this text has "
+                f"{len(continuous)} continuous queries; send each on its own",
+                line=extra.line, column=extra.column,
+            )
+        messages: list[str] = []
+        pipeline = None
+        for stmt in statements:
+            if stmt in continuous:
+                pipeline = self._create(stmt, name)
+            else:
+                messages.append(_describe(self.engine.run_statement(stmt)))
+        return messages, pipeline
+
+    def run_file(self, sql: str) -> list[str]:
+        """A pipeline file: statements in order, each continuous one its own pipeline."""
+        messages = []
+        for stmt in parse_statements(sql):
+            if _is_continuous(self.engine, stmt):
+                pipeline = self._create(stmt, None)
+                messages.append(f"pipeline {pipeline.id} ({pipeline.key}) started")
+            else:
+                messages.append(_describe(self.engine.run_statement(stmt)))
+        return messages
+
+    def _create(self, stmt: ast.Statement, name: str | None) -> Pipeline:
+        query = self.engine.run_statement(stmt)
+        if not isinstance(query, ContinuousQuery):  # pragma: no cover - checked by the caller
+            raise SQLError("not a continuous query", line=stmt.line, column=stmt.column)
+        number = next(self._ids)
+        pipeline = Pipeline(id=str(number), name=name or f"pipeline-{number}", sql=stmt.text)
+        pipeline.key = self._unique_key(pipeline_key(query))
+        self.pipelines[pipeline.id] = pipeline
+        self._start(pipeline, query)
+        return pipeline
+
+    def _unique_key(self, key: str) -> str:
+        taken = {p.key for p in self.pipelines.values()}
+        found, n = key, 2
+        while found in taken:
+            found, n = f"{key}#{n}", n + 1
+        return found
+
+    # -- life ---------------------------------------------------------------------------
+
+    def _start(self, pipeline: Pipeline, query: ContinuousQuery) -> None:
+        engine = self.engine
+        inner = (
+            build_sink(query.sink.name, query.sink.spec, engine.env)
+            if query.sink is not None
+            else None
+        )
+        sink = TeeSink(query.table, pipeline.tail, inner)
+        pipeline.query, pipeline.state, pipeline.error = query, "running", None
+        pipeline.started_at, pipeline.stopped_at = time.time(), None
+
+        async def run() -> None:
+            try:
+                await run_query(query, state=engine.state, sink=sink, key=pipeline.key,
+                                env=engine.env)
+            except asyncio.CancelledError:
+                pipeline.state = "stopped"
+                raise
+            except LaminarError as exc:
+                pipeline.state, pipeline.error = "failed", str(exc)
+                logger.error("pipeline %s failed: %s", pipeline.name, exc)
+            except Exception as exc:  # a bug: keep the console up, show it
+                pipeline.state, pipeline.error = "failed", f"internal error: {exc!r}"
+                logger.exception("pipeline %s crashed", pipeline.name)
+            else:
+                pipeline.state = "finished"
+            finally:
+                pipeline.position = query.position or pipeline.position
+                pipeline.stopped_at = time.time()
+
+        pipeline.task = asyncio.get_running_loop().create_task(
+            run(), name=f"laminar-console-{pipeline.id}"
+        )
+
+    async def stop(self, pipeline: Pipeline) -> None:
+        task = pipeline.task
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if pipeline.state in ("running", "starting"):
+            pipeline.state = "stopped"
+
+    async def restart(self, pipeline: Pipeline, *, keep_state: bool = True) -> None:
+        await self.stop(pipeline)
+        (stmt,) = parse_statements(pipeline.sql)
+        query = self.engine.run_statement(stmt)
+        if not isinstance(query, ContinuousQuery):
+            raise SQLError("the pipeline's statement no longer reads a stream")
+        store = self.engine.state
+        if keep_state:
+            if pipeline.position and (store is None or not persists(query)):
+                query.source.resume_event_id = pipeline.position
+        else:
+            pipeline.position = ""
+            if store is not None:
+                store.forget_pipeline(pipeline.key)
+        pipeline.restarts += 1
+        self._start(pipeline, query)
+
+    async def delete(self, pipeline: Pipeline) -> None:
+        await self.stop(pipeline)
+        pipeline.tail.close()
+        self.pipelines.pop(pipeline.id, None)
+
+    async def close(self) -> None:
+        for pipeline in list(self.pipelines.values()):
+            await self.stop(pipeline)
+            pipeline.tail.close()
+
+    def get(self, pipeline_id: str) -> Pipeline | None:
+        return self.pipelines.get(pipeline_id)
+
+
+def _is_continuous(engine: Engine, stmt: ast.Statement) -> bool:
+    if isinstance(stmt, ast.InsertInto):
+        return True
+    if isinstance(stmt, ast.Select):
+        try:
+            tables, _, _ = engine.catalog.view_dependencies(stmt.query.sources)
+        except LaminarError:
+            return True  # let planning report it where it belongs
+        return bool(tables)
+    return False
+
+
+def _describe(result: Result) -> str:
+    if isinstance(result, Message):
+        return result.text
+    if isinstance(result, Rows):
+        return f"{len(result.rows)} row(s)"
+    return ""

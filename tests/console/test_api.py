@@ -1,0 +1,211 @@
+"""The /api/v1 routes against a real console on 127.0.0.1 and the demo feed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import aiohttp
+
+from laminar.console.app import Console
+
+TABLE = """CREATE TABLE stocks (symbol TEXT, price DOUBLE, volume BIGINT, timestamp TIMESTAMP)
+WITH (connector = 'sse_source', endpoint = '{url}/stocks', format = 'json',
+      token = 'sekrit-value', event_type_filter = '["price","trade"]');"""
+
+
+async def _json(resp: aiohttp.ClientResponse) -> Any:
+    return json.loads(await resp.text())
+
+
+async def _until(check: Any, timeout: float = 30.0) -> Any:
+    """Poll ``check()`` (a coroutine function) until it returns a truthy value."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await check()
+        if value:
+            return value
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
+
+
+async def _create(client: aiohttp.ClientSession, demo: str, query: str) -> dict[str, Any]:
+    async with client.post("/api/v1/sql", json={"sql": TABLE.format(url=demo)}) as resp:
+        assert resp.status == 200, await resp.text()
+    async with client.post("/api/v1/pipelines", json={"sql": query, "name": "p"}) as resp:
+        assert resp.status == 201, await resp.text()
+        return (await _json(resp))["pipeline"]
+
+
+async def _read_events(resp: aiohttp.ClientResponse, count: int) -> list[dict[str, str]]:
+    events: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+    async for raw in resp.content:
+        line = raw.decode().rstrip("\n")
+        if not line:
+            if current:
+                events.append(current)
+                current = {}
+                if len(events) >= count:
+                    return events
+            continue
+        if line.startswith(":"):
+            continue
+        name, _, value = line.partition(": ")
+        current[name] = value
+    return events
+
+
+async def test_openapi_lists_every_route(client: aiohttp.ClientSession, console: Console) -> None:
+    async with client.get("/api/v1/openapi.json") as resp:
+        spec = await _json(resp)
+    assert spec["openapi"].startswith("3.")
+    registered = {
+        r.resource.canonical for r in console.runner.app.router.routes()  # type: ignore[union-attr]
+        if r.resource is not None and r.resource.canonical.startswith("/api/v1/")
+    }
+    assert registered <= set(spec["paths"]) | {"/api/v1/openapi.json"}
+
+
+async def test_pipeline_lifecycle_with_live_output(
+    client: aiohttp.ClientSession, demo: str
+) -> None:
+    pipeline = await _create(client, demo, "SELECT symbol, price FROM stocks WHERE price > 0")
+    pid = pipeline["id"]
+    assert pipeline["state"] == "running" and pipeline["table"] == "stocks"
+
+    async with client.get(f"/api/v1/pipelines/{pid}/output") as resp:
+        assert resp.headers["Content-Type"].startswith("text/event-stream")
+        events = await _read_events(resp, 3)
+    assert events[0]["event"] == "columns"
+    assert json.loads(events[0]["data"]) == ["symbol", "price"]
+    first = json.loads(events[1]["data"])
+    assert first and set(first[0]) == {"symbol", "price"}
+    last_id = int(events[2]["id"])
+
+    # a reconnect resumes after Last-Event-ID: the next batch, no repeat
+    async with client.get(
+        f"/api/v1/pipelines/{pid}/output", headers={"Last-Event-ID": str(last_id)}
+    ) as resp:
+        resumed = await _read_events(resp, 2)
+    assert int(resumed[1]["id"]) == last_id + 1
+
+    async def listed() -> Any:
+        async with client.get("/api/v1/pipelines") as resp:
+            (p,) = (await _json(resp))["pipelines"]
+            return p if p["rows_out"] > 0 and p["events_per_second"] > 0 else None
+
+    row = await _until(listed)
+    assert row["uptime_s"] > 0 and row["connection_status"] == "connected"
+
+    async def series() -> Any:
+        async with client.get(f"/api/v1/pipelines/{pid}/metrics") as resp:
+            body = await _json(resp)
+            return body["series"] if body["series"] else None
+
+    points = await _until(series)
+    assert {"t", "events", "lag_ms", "processing_time_ms"} <= set(points[0])
+
+    async with client.get(f"/api/v1/pipelines/{pid}/graph") as resp:
+        graph = await _json(resp)
+    assert next(n["kind"] for n in graph["nodes"]) == "source"
+    assert graph["nodes"][-1]["kind"] == "sink"
+
+    async with client.post(f"/api/v1/pipelines/{pid}/stop") as resp:
+        assert (await _json(resp))["state"] == "stopped"
+    stopped_at = (await _json(await client.get(f"/api/v1/pipelines/{pid}")))["committed_event_id"]
+    assert stopped_at
+
+    async with client.post(f"/api/v1/pipelines/{pid}/restart", json={"state": True}) as resp:
+        restarted = await _json(resp)
+    assert restarted["state"] == "running" and restarted["restarts"] == 1
+
+    async with client.post(f"/api/v1/pipelines/{pid}/restart", json={"state": False}) as resp:
+        assert (await _json(resp))["state"] == "running"
+
+    async with client.delete(f"/api/v1/pipelines/{pid}") as resp:
+        assert resp.status == 200
+    async with client.get(f"/api/v1/pipelines/{pid}") as resp:
+        assert resp.status == 404
+        assert set(await _json(resp)) == {"error", "line", "column"}
+
+
+async def test_restart_with_state_resumes_after_the_last_id(
+    client: aiohttp.ClientSession, demo: str
+) -> None:
+    pipeline = await _create(client, demo, "SELECT symbol FROM stocks")
+    pid = pipeline["id"]
+
+    async def progressed() -> Any:
+        body = await _json(await client.get(f"/api/v1/pipelines/{pid}"))
+        return body["committed_event_id"]
+
+    await _until(progressed)
+    await client.post(f"/api/v1/pipelines/{pid}/stop")
+    before = int(await progressed())
+    await client.post(f"/api/v1/pipelines/{pid}/restart", json={"state": True})
+
+    async def resumed() -> Any:
+        body = await _json(await client.get(f"/api/v1/pipelines/{pid}"))
+        return body["last_event_id"]
+
+    first_id = int(await _until(resumed))
+    assert first_id > before  # with state: no replay from 1
+
+
+async def test_validate_reports_line_and_column(client: aiohttp.ClientSession, demo: str) -> None:
+    await client.post("/api/v1/sql", json={"sql": TABLE.format(url=demo)})
+    async with client.post(
+        "/api/v1/validate", json={"sql": "SELECT symbol\nFROM stocks\nWHERE nosuch > 1"}
+    ) as resp:
+        body = await _json(resp)
+    assert body["valid"] is False
+    (err,) = body["errors"]
+    assert err["line"] == 1 and err["column"] == 1 and "nosuch" in err["error"]
+    async with client.post("/api/v1/validate", json={"sql": "SELECT 1;\nSELEC x"}) as resp:
+        (err,) = (await _json(resp))["errors"]
+    assert err["line"] == 2
+    async with client.post("/api/v1/validate", json={"sql": "SELECT symbol FROM stocks"}) as r:
+        assert (await _json(r))["valid"] is True
+    # validation changed nothing
+    async with client.post(
+        "/api/v1/validate", json={"sql": "CREATE VIEW v AS SELECT symbol FROM stocks"}
+    ) as resp:
+        assert (await _json(resp))["valid"] is True
+    async with client.get("/api/v1/views") as resp:
+        assert (await _json(resp))["views"] == []
+
+
+async def test_catalog_redacts_options_as_show_does(
+    client: aiohttp.ClientSession, demo: str
+) -> None:
+    await client.post("/api/v1/sql", json={"sql": TABLE.format(url=demo)})
+    async with client.post("/api/v1/sql", json={"sql": "SHOW TABLES"}) as resp:
+        shown = (await _json(resp))["results"][0]
+    async with client.get("/api/v1/tables") as resp:
+        (table,) = (await _json(resp))["tables"]
+    row = dict(zip(shown["columns"], shown["rows"][0], strict=True))
+    assert table["options"] == json.loads(row["options"])
+    async with client.get("/api/v1/catalog") as resp:
+        text = await resp.text()
+    assert "sekrit-value" not in text
+    assert json.loads(text)["relations"]["stocks"] == ["symbol", "price", "volume", "timestamp"]
+
+
+async def test_errors_have_error_line_column(client: aiohttp.ClientSession) -> None:
+    async with client.post("/api/v1/pipelines", json={"sql": "SELECT * FROM\n  nowhere"}) as r:
+        assert r.status == 400
+        body = await _json(r)
+    assert set(body) == {"error", "line", "column"} and "nowhere" in body["error"]
+    async with client.post("/api/v1/pipelines", json={"nope": 1}) as r:
+        assert r.status == 400 and set(await _json(r)) == {"error", "line", "column"}
+    async with client.post("/api/v1/sql", json={"sql": "SELECT * FROM range(100000)"}) as r:
+        assert r.status == 400 and "rows" in (await _json(r))["error"]
+
+
+async def test_logs_and_health(client: aiohttp.ClientSession) -> None:
+    async with client.get("/api/v1/logs") as resp:
+        assert resp.status == 200 and "logs" in await _json(resp)
+    async with client.get("/api/v1/health") as resp:
+        assert resp.status == 200
