@@ -28,13 +28,11 @@ from laminar.cli_commands import (
     EXIT_OK,
     EXIT_USAGE,
     Subcommand,
+    normalize_endpoint,
     run_async,
     subcommand,
 )
 from laminar.errors import ConfigError, LaminarError
-
-DEMO_URL = "http://127.0.0.1:8765"
-
 
 # --------------------------------------------------------------------------- shared helpers
 
@@ -224,17 +222,6 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} must be >= 1")
     return value
-
-
-def normalize_endpoint(text: str) -> str:
-    """'/stocks' -> the local demo-server; ':9000/x' -> 127.0.0.1:9000; no scheme -> http://."""
-    if text.startswith("/"):
-        return DEMO_URL + text
-    if text.startswith(":"):
-        return "http://127.0.0.1" + text
-    if "://" not in text:
-        return "http://" + text
-    return text
 
 
 def tail_options(args: argparse.Namespace) -> dict[str, Any]:

@@ -17,6 +17,8 @@ import argparse
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+DEMO_URL = "http://127.0.0.1:8765"  # `laminar demo-server`'s default address
+
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -111,3 +113,14 @@ def run_async(main: Coroutine[Any, Any, int], *, exit_on_signal: int | None = No
                     loop.remove_signal_handler(s)
 
     return asyncio.run(supervised())
+
+
+def normalize_endpoint(text: str) -> str:
+    """'/stocks' -> the local demo-server; ':9000/x' -> 127.0.0.1:9000; no scheme -> http://."""
+    if text.startswith("/"):
+        return DEMO_URL + text
+    if text.startswith(":"):
+        return "http://127.0.0.1" + text
+    if "://" not in text:
+        return "http://" + text
+    return text

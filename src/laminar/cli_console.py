@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 from laminar import cli_sql
-from laminar.cli import COMMANDS, EXIT_OK, normalize_endpoint, run_async, subcommand
+from laminar.cli_commands import COMMANDS, EXIT_OK, normalize_endpoint, run_async, subcommand
 from laminar.errors import ConfigError
 
 DEFAULT_CONSOLE_PORT = 8780
