@@ -782,3 +782,11 @@ def test_nodes_declare_their_parts(node: type, parts: list[str]) -> None:
     if node not in (Query, ColumnDef, OptionValue):
         keyword = [f.name for f in dataclasses.fields(node) if f.kw_only]
         assert keyword == ["line", "column", "text"]
+
+
+def test_a_query_sqlglot_cannot_read_is_reported_where_it_fails() -> None:
+    error = error_of("CREATE VIEW v AS\nSELECT *\nFROM t WHERE a = = 1")
+    assert (error.line, error.column) == (3, 18)
+    assert error.message.startswith("cannot read the query: ")
+    assert "(line" not in error.message  # one position: the statement's
+    assert error.excerpt == "3 | FROM t WHERE a = = 1\n  |                  ^"

@@ -36,8 +36,8 @@ from laminar.sql.ast import (
     Statement,
     Watermark,
 )
+from laminar.sql.query import QueryParseError, relations, top_level_limit, watermark_delay_ms
 from laminar.sql.query import parse as parse_query
-from laminar.sql.query import relations, top_level_limit, watermark_delay_ms
 from laminar.sql.tokens import (
     SourcePositions,
     Token,
@@ -592,9 +592,26 @@ def _scan_query(
         )
     try:
         tree = parse_query(sql)
-    except SQLError as exc:
-        raise positions.error(exc.message, tokens[0].start) from exc
+    except QueryParseError as exc:
+        raise positions.error(
+            f"cannot read the query: {exc.description}", _offset_in(sql, exc.at, tokens[0].start)
+        ) from exc
     return relations(tree), top_level_limit(tree)
+
+
+def _offset_in(sql: str, at: tuple[int, int] | None, start: int) -> int:
+    """The offset in the statement text of (line, column) of ``sql``, which begins at
+    ``start``; sqlglot's column is where the offending token ends. Kept inside ``sql``."""
+    if at is None:
+        return start
+    line, column = at
+    line_start = 0
+    for _ in range(line - 1):
+        newline = sql.find("\n", line_start)
+        if newline < 0:
+            break
+        line_start = newline + 1
+    return start + min(max(line_start + column - 1, 0), max(len(sql) - 1, 0))
 
 
 # -- entry points -------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 
 from laminar.runtime.commit import DEFAULT_TICK_S, Committer, run_pipeline
 from laminar.runtime.pipeline import run_together
-from laminar.runtime.state import StateStore, decode_dedup, encode_dedup
+from laminar.runtime.state import StateStore
 from laminar.sinks import Sink, build_sink
 from laminar.sinks.stdout import StdoutSink
 from laminar.sql.continuous import ContinuousQuery
@@ -50,8 +50,7 @@ def restore(query: ContinuousQuery, state: StateStore, key: str) -> str | None:
     if checkpoint is None:
         return None
     query.source.resume_event_id = checkpoint.last_event_id
-    if "dedup" in checkpoint.states:
-        query.source.restore_dedup(decode_dedup(checkpoint.states["dedup"]))
+    query.source.restore_operators(checkpoint.states)
     if query.staged is not None:
         query.staged.restore(checkpoint.states)
     logger.info("pipeline %s resumes after event id %r", key, checkpoint.last_event_id)
@@ -81,10 +80,11 @@ async def run_query(
     source, staged = query.source, query.staged
 
     def snapshot() -> dict[str, bytes]:
-        # The dedup state is as of the last batch handed (its mark): safe even while the
-        # source works on the next one. Operators' states are not: a stateful query is
-        # snapshotted at the barrier only (its iterator yields a batch every tick).
-        states = {"dedup": encode_dedup(source.dedup_snapshot(query.dedup_mark))}
+        # The source's operators (dedup) give their state as of the last batch handed (its
+        # mark): safe even while the source works on the next one. The query's operators
+        # are not: a stateful query is snapshotted at the barrier only (its iterator
+        # yields a batch every tick).
+        states = source.operator_states(query.dedup_mark)
         if staged is not None:
             states.update(staged.snapshot())
         return states

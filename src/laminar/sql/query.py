@@ -58,12 +58,26 @@ class QueryShape:
     window_functions: bool = False  # OVER (…)
 
 
+class QueryParseError(SQLError):
+    """sqlglot could not read a query; ``at`` is where, as (line, column) of the query."""
+
+    def __init__(self, description: str, at: tuple[int, int] | None) -> None:
+        where = f" (line {at[0]}, column {at[1]})" if at is not None else ""
+        super().__init__(f"cannot read the query: {description}{where}")
+        self.description = description  # what sqlglot found wrong, without the position
+        self.at = at
+
+
 def parse(sql: str) -> exp.Expr:
-    """The syntax tree of one query; a clear SQLError when sqlglot cannot read it."""
+    """The syntax tree of one query; a QueryParseError when sqlglot cannot read it."""
     try:
         tree = sqlglot.parse_one(_rename_session_calls(sql), read=DIALECT)
     except ParseError as exc:
-        raise SQLError(f"cannot read the query: {_parse_message(exc)}") from exc
+        first = (exc.errors or [{}])[0]
+        line, column = first.get("line"), first.get("col")
+        at = (line, column) if isinstance(line, int) and isinstance(column, int) else None
+        description = str(first.get("description") or str(exc).split("\n")[0])
+        raise QueryParseError(description, at) from exc
     if tree is None:
         raise SQLError("the query is empty")
     return tree

@@ -1,17 +1,19 @@
 """The SSE source table: a stream of events becomes micro-batches of typed rows.
 
 One ``SSETableSource`` per table read by a running query. It owns the client
-(``EventSource``), the event-type filter, SSE-field de-duplication and
-partitioning (which need the events), and the format decoder (payload ->
-Arrow columns). Column-keyed de-duplication and partitioning happen on the
-decoded table. Batching itself is the runtime's (``MicroBatcher``).
+(``EventSource``) and the format decoder (payload -> Arrow columns), and runs
+each batch through the runtime's operators at the head of the pipeline
+(``laminar.runtime.operators``): the event-type filter, de-duplication and
+partitioning, keyed by an SSE field (before decoding) or by a column (after).
+Their state is checkpointed per operator (``operator_states``). Batching
+itself is the runtime's (``MicroBatcher``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Hashable, Sequence
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -23,17 +25,16 @@ from laminar.connectors.sse.transport import EventSource
 from laminar.errors import PayloadError
 from laminar.formats import Column, build_row_decoder
 from laminar.runtime.batching import Batch, MicroBatcher
-from laminar.runtime.dedup import WindowDeduplicator
 from laminar.runtime.drops import DropReporter
-from laminar.runtime.partition import partition_indices
+from laminar.runtime.operators.dedup import Deduplicate
+from laminar.runtime.operators.filter_types import EventTypeFilter
+from laminar.runtime.operators.partition import Partitioner
+from laminar.runtime.operators.source_stage import EventBatch, sse_field
 from laminar.runtime.replay import ReplayDetector
 from laminar.runtime.stats import PipelineStats
 from laminar.sse.event import SSEEvent
 
 logger = logging.getLogger("laminar.connectors.sse")
-
-# SSE fields that can key de-duplication and partitioning without a column.
-_SSE_FIELDS = {"event_type": "event", "event_name": "event", "event_id": "id"}
 
 
 @dataclass(frozen=True)
@@ -87,10 +88,20 @@ class SSETableSource:
         self._decoder = build_row_decoder(table.name, list(table.columns), table.options.format)
         self.schema: pa.Schema = self._decoder.schema
         opts = table.options
-        self._allowed = frozenset(opts.event_type_filter) if opts.event_type_filter else None
-        self._dedup = WindowDeduplicator(opts.dedup_window_ms) if opts.deduplicate_by else None
-        self._dedup_field = self._sse_field(opts.deduplicate_by)
-        self._partition_field = self._sse_field(opts.partition_by)
+        columns = table.column_names
+        self._filter = EventTypeFilter(opts.event_type_filter) if opts.event_type_filter else None
+        self.dedup: Deduplicate | None = None
+        if opts.deduplicate_by:
+            field = sse_field(opts.deduplicate_by, columns)
+            self.dedup = Deduplicate(
+                opts.dedup_window_ms,
+                field=field,
+                column=opts.deduplicate_by if field is None else None,
+            )
+        field = sse_field(opts.partition_by, columns)
+        self._partitioner = Partitioner(
+            opts.parallelism, field=field, column=opts.partition_by if field is None else None
+        )
         self.event_source: EventSource | None = None
         self.batcher: MicroBatcher[SSEEvent] | None = None
         stats.partitions = [0] * opts.parallelism
@@ -101,22 +112,17 @@ class SSETableSource:
         self._failed: list[tuple[PayloadError, SSEEvent]] = []  # of the batch being decoded
         self._drops = DropReporter(table.name, self._warn)
 
-    def _sse_field(self, key: str | None) -> str | None:
-        """The SSEEvent attribute behind ``key`` when it is not a column of the table."""
-        if key is None or key in self.table.column_names:
-            return None
-        return _SSE_FIELDS[key]
-
     # -- checkpoints (laminar.runtime.commit) -----------------------------------
 
-    def dedup_snapshot(self, upto: int | None = None) -> list[tuple[Hashable, int]]:
-        """The de-duplication keys remembered as of batch mark ``upto`` (default: now;
-        empty without deduplicate_by). See RowBatch.dedup_mark."""
-        return self._dedup.snapshot(upto) if self._dedup is not None else []
+    def operator_states(self, upto: int | None = None) -> dict[str, bytes]:
+        """The state of each stateful operator, by name, as of batch mark ``upto``
+        (default: now): safe while later batches are processed (see RowBatch.dedup_mark)."""
+        return {self.dedup.name: self.dedup.snapshot(upto)} if self.dedup is not None else {}
 
-    def restore_dedup(self, entries: Sequence[tuple[Hashable, int]]) -> None:
-        if self._dedup is not None:
-            self._dedup.restore(entries)
+    def restore_operators(self, states: Mapping[str, bytes]) -> None:
+        """Restore the operators from a checkpoint's states (other names are not theirs)."""
+        if self.dedup is not None and self.dedup.name in states:
+            self.dedup.restore(states[self.dedup.name])
 
     def _warn(self, message: str) -> None:
         text = f"table {self.table.name}: {message}"
@@ -160,47 +166,41 @@ class SSETableSource:
     def rows(self, batch: Batch[SSEEvent]) -> RowBatch | None:
         """Filter, de-duplicate, decode and partition one batch of events."""
         stats = self.stats
-        events, arrival = batch.items, batch.arrival_ms
-        stats.events_received += len(events)
+        stats.events_received += len(batch.items)
         previous_id = stats.last_event_id
-        stats.last_event_id = events[-1].id
+        stats.last_event_id = batch.items[-1].id
         self._failed = []
-        self._check_replays(events)
-        if self._allowed is not None:
-            events, arrival = self._filter_types(events, arrival)
-        if self._dedup is not None and self._dedup_field is not None:
-            keys = [getattr(e, self._dedup_field) or None for e in events]
-            before = len(events)
-            events, arrival = _select(events, arrival, self._dedup.keep_mask(keys, arrival))
-            stats.events_deduplicated += before - len(events)
-        if not events:
+        self._check_replays(batch.items)
+        events = EventBatch(batch.items, batch.arrival_ms)
+        if self._filter is not None:
+            events, dropped = self._filter.process(events)
+            stats.events_filtered += dropped
+        dedup = self.dedup
+        if dedup is not None:
+            events, dropped = dedup.process_events(events)
+            stats.events_deduplicated += dropped
+        if not events.events:
             return RowBatch(
                 [], len(batch.items), stats.last_event_id, batch.arrival_ms, batch.runs,
-                self._dedup.mark if self._dedup is not None else 0,
+                dedup.mark if dedup is not None else 0,
             )
-        parallelism = self.table.options.parallelism
-        groups: list[list[int]] | None = None
-        if parallelism > 1 and self._partition_field is not None:
-            keys = [getattr(e, self._partition_field) for e in events]
-            groups = partition_indices(keys, parallelism)
-            partitions = []
-            for idx in groups:  # decoded (and de-duplicated by column) partition by partition
-                times = [arrival[i] for i in idx]
-                table = self._decode([events[i] for i in idx], times)
-                partitions.append(self._dedup_table(table, times))
+        partitioner = self._partitioner
+        split: list[EventBatch] | None = None
+        if partitioner.splits_events:  # decoded (and de-duplicated by column) one by one
+            split = partitioner.split_events(events)
+            partitions = [self._decode_rows(part) for part in split]
         else:
-            table = self._dedup_table(self._decode(events, arrival), arrival)
-            partitions = self._partition_table(table)
+            partitions = partitioner.split_rows(self._decode_rows(events))
         if self._failed:
-            return self._stopped(batch, events, partitions, groups, previous_id)
+            return self._stopped(batch, events.events, partitions, split, previous_id)
         for index, part in enumerate(partitions):
             stats.partitions[index] += part.num_rows
         result = RowBatch(
             partitions, len(batch.items), stats.last_event_id, batch.arrival_ms, batch.runs,
-            self._dedup.mark if self._dedup is not None else 0,
+            dedup.mark if dedup is not None else 0,  # as of this batch, column keys included
         )
-        if self._dedup is None and len(partitions) == 1 and partitions[0].num_rows == len(events):
-            result.row_events = events  # row i came from event i
+        if dedup is None and len(partitions) == 1 and partitions[0].num_rows == len(events.events):
+            result.row_events = events.events  # row i came from event i
         return result
 
     def _stopped(
@@ -208,18 +208,20 @@ class SSETableSource:
         batch: Batch[SSEEvent],
         events: list[SSEEvent],
         partitions: list[pa.Table],
-        groups: list[list[int]] | None,
+        split: list[EventBatch] | None,
         previous_id: str,
     ) -> RowBatch:
         """The batch cut just before its first failing event (continue_on_error = false):
         the rows of the events before it, covering the stream up to that event."""
         position = {id(e): i for i, e in enumerate(events)}
         error, bad = min(self._failed, key=lambda failed: position[id(failed[1])])
-        if groups is not None:  # partitions decoded apart: keep what precedes the first failure
+        if split is not None:  # partitions decoded apart: keep what precedes the first failure
+            # (rows map onto their partition's events unless a column-keyed de-duplication
+            # dropped some: then a row past the cut may go too — sent again, never lost)
             first = position[id(bad)]
             partitions = [
-                part.slice(0, min(part.num_rows, sum(1 for i in idx if i < first)))
-                for part, idx in zip(partitions, groups, strict=True)
+                table.slice(0, sum(1 for e in part.events if position[id(e)] < first))
+                for table, part in zip(partitions, split, strict=True)
             ]
         cut = next(i for i, e in enumerate(batch.items) if e is bad)
         last_id = batch.items[cut - 1].id if cut else previous_id
@@ -235,7 +237,7 @@ class SSETableSource:
         return RowBatch(
             partitions, cut, last_id, batch.arrival_ms[:cut], runs,
             # as of the previous batch: this one's keys may include events after the cut
-            self._dedup.mark - 1 if self._dedup is not None else 0,
+            self.dedup.mark - 1 if self.dedup is not None else 0,
             stop=error,
         )
 
@@ -248,16 +250,6 @@ class SSETableSource:
         self.replay.observe([e.id for e in events])
         self.stats.events_replayed = self.replay.replayed
         self.stats.id_gaps = self.replay.gaps
-
-    def _filter_types(
-        self, events: list[SSEEvent], arrival: list[int]
-    ) -> tuple[list[SSEEvent], list[int]]:
-        allowed = self._allowed
-        assert allowed is not None
-        mask = [e.event in allowed for e in events]
-        kept = _select(events, arrival, mask)
-        self.stats.events_filtered += len(events) - len(kept[0])
-        return kept
 
     def _decode(self, events: list[SSEEvent], arrival: list[int]) -> pa.Table:
         if not events:
@@ -277,31 +269,10 @@ class SSETableSource:
             self._drops.dropped(result.dropped_reasons)
         return result.table
 
-    def _dedup_table(self, table: pa.Table, arrival: list[int]) -> pa.Table:
-        key = self.table.options.deduplicate_by
-        if self._dedup is None or self._dedup_field is not None or key is None:
-            return table
-        if table.num_rows != len(arrival):  # bad payloads were dropped: time ~ batch time
-            arrival = [arrival[-1]] * table.num_rows
-        mask = self._dedup.keep_mask(table.column(key).to_pylist(), arrival)
-        kept = table.filter(pa.array(mask, pa.bool_()))
-        self.stats.events_deduplicated += table.num_rows - kept.num_rows
-        return kept
-
-    def _partition_table(self, table: pa.Table) -> list[pa.Table]:
-        opts = self.table.options
-        if opts.parallelism == 1 or opts.partition_by is None:
-            return [table]
-        groups = partition_indices(table.column(opts.partition_by).to_pylist(), opts.parallelism)
-        return [table.take(pa.array(idx, pa.int64())) for idx in groups]
-
-
-def _select(
-    events: list[SSEEvent], arrival: list[int], mask: Sequence[bool]
-) -> tuple[list[SSEEvent], list[int]]:
-    if all(mask):
-        return events, arrival
-    return (
-        [e for e, keep in zip(events, mask, strict=True) if keep],
-        [a for a, keep in zip(arrival, mask, strict=True) if keep],
-    )
+    def _decode_rows(self, batch: EventBatch) -> pa.Table:
+        """Decode ``batch``, then drop the rows a column-keyed de-duplication finds again."""
+        table = self._decode(batch.events, batch.arrival_ms)
+        if self.dedup is not None:
+            table, dropped = self.dedup.process_rows(table, batch.arrival_ms)
+            self.stats.events_deduplicated += dropped
+        return table
