@@ -22,6 +22,7 @@ Contract:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
 import zlib
@@ -30,6 +31,7 @@ from time import monotonic
 from typing import Any
 
 import aiohttp
+import yarl
 
 from laminar.connectors.sse.backoff import backoff_delay, parse_retry_after
 from laminar.connectors.sse.observer import SourceObserver
@@ -37,7 +39,6 @@ from laminar.connectors.sse.options import (
     MAX_REDIRECTS,
     ConnectionOptions,
     ResolvedRequest,
-    redact_headers,
 )
 from laminar.errors import (
     AuthError,
@@ -49,6 +50,7 @@ from laminar.errors import (
     SourceError,
     SSEProtocolError,
 )
+from laminar.secrets import redact_headers, redact_url
 from laminar.sse import SSEComment, SSEDecoder, SSEEvent
 
 logger = logging.getLogger("laminar.connectors.sse")
@@ -58,6 +60,7 @@ HEALTHY_AFTER_S = 10.0  # a connection open this long (or that delivered an even
 _READ_BUFSIZE = 1 << 18
 _INFLATE_SLICE = 1 << 16
 _BODY_EXCERPT = 200
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _ENCODINGS = {"gzip": "gzip", "x-gzip": "gzip", "deflate": "deflate"}
 _LOG_LEVELS = {
     "debug": logging.DEBUG,
@@ -399,42 +402,109 @@ class EventSource:
             self.stats.connections += 1
             self.stats.last_status = response.status
             self._observer.on_open(
-                response.status, redact_headers(response.headers, self.options.api_key_header)
+                response.status, redact_headers(
+                    response.headers, self.options.api_key_header, self.options.secret_headers
+                )
             )
             self._log("info", f"connected to {self.options.display_endpoint}")
             return response
         return None
 
     async def _send(self, request: ResolvedRequest) -> aiohttp.ClientResponse:
+        """Send the request, following redirects ourselves (see ``_redirect``)."""
+        opts = self.options
+        timeout_s = opts.timeout_ms / 1000 if opts.timeout_ms else None
+        try:
+            async with asyncio.timeout(timeout_s):
+                for _ in range(MAX_REDIRECTS + 1):
+                    response = await self._send_once(request, timeout_s)
+                    if response.status not in _REDIRECTS or "Location" not in response.headers:
+                        return response
+                    location = response.headers["Location"]
+                    response.close()
+                    request = self._redirect(request, response.status, location)
+                raise HTTPStatusError(
+                    f"{opts.display_endpoint}: more than {MAX_REDIRECTS} redirects; "
+                    "check endpoint (it may redirect in a loop)",
+                    status=response.status,
+                )
+        except TimeoutError as exc:
+            raise _Retry(
+                "timeout",
+                f"no response from {opts.display_endpoint} within {opts.timeout_ms} ms "
+                "(timeout_ms)",
+                exc,
+            ) from None
+
+    def _redirect(self, request: ResolvedRequest, status: int, location: str) -> ResolvedRequest:
+        """The request to send to ``location``: credentials only to the same origin.
+
+        Like browsers and ``requests``: a redirect to another scheme, host or port drops
+        every credential header (Authorization, the api key, secret_headers); an
+        https -> http downgrade is refused while credentials are set; 303 (and 301/302
+        of a POST) turn into a GET without a body.
+        """
+        try:
+            here = yarl.URL(request.url)
+            there = here.join(yarl.URL(location))
+        except (ValueError, TypeError):
+            raise SourceError(
+                f"{self.options.display_endpoint} redirected to an invalid URL "
+                f"{redact_url(location)!r}; check endpoint"
+            ) from None
+        if there.scheme not in ("http", "https") or not there.host:
+            raise SourceError(
+                f"{self.options.display_endpoint} redirected to {redact_url(str(there))!r}, "
+                "not an http(s) URL; check endpoint"
+            )
+        headers = dict(request.headers)
+        credentials = request.credential_headers
+        if (here.scheme, here.host, here.port) != (there.scheme, there.host, there.port):
+            if credentials and here.scheme == "https" and there.scheme == "http":
+                raise SourceError(
+                    f"{self.options.display_endpoint} redirected from https to plain http "
+                    f"({redact_url(str(there.origin()))}): refusing to send credentials "
+                    "unencrypted; point endpoint at the final https URL"
+                )
+            for name in credentials:
+                headers.pop(name, None)
+            credentials = frozenset()
+        method, body = request.method, request.body
+        if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
+            method, body = "GET", None
+            for name in [h for h in headers if h.lower() == "content-type"]:
+                del headers[name]
+        self._log("debug", f"HTTP {status}: following the redirect to {redact_url(str(there))}")
+        return dataclasses.replace(
+            request,
+            method=method,
+            url=str(there),
+            headers=headers,
+            body=body,
+            credential_headers=credentials,
+        )
+
+    async def _send_once(
+        self, request: ResolvedRequest, timeout_s: float | None
+    ) -> aiohttp.ClientResponse:
         opts = self.options
         session = self._ensure_session()
-        timeout_s = opts.timeout_ms / 1000 if opts.timeout_ms else None
         headers = request.headers
         if not any(name.lower() == "user-agent" for name in headers):
             headers = {**headers, "User-Agent": _user_agent()}
         try:
-            async with asyncio.timeout(timeout_s):
-                return await session.request(
-                    request.method,
-                    request.url,
-                    headers=headers,
-                    data=request.body,
-                    proxy=request.proxy,
-                    ssl=request.ssl,
-                    allow_redirects=True,
-                    max_redirects=MAX_REDIRECTS + 1,  # aiohttp counts the request that fails
-                    auto_decompress=False,
-                    read_bufsize=_READ_BUFSIZE,
-                    timeout=aiohttp.ClientTimeout(
-                        total=None, sock_connect=timeout_s, sock_read=None
-                    ),
-                )
-        except aiohttp.TooManyRedirects as exc:
-            raise HTTPStatusError(
-                f"{opts.display_endpoint}: more than {MAX_REDIRECTS} redirects; "
-                "check endpoint (it may redirect in a loop)",
-                status=exc.status,
-            ) from None
+            return await session.request(
+                request.method,
+                request.url,
+                headers=headers,
+                data=request.body,
+                proxy=request.proxy,
+                ssl=request.ssl,
+                allow_redirects=False,
+                auto_decompress=False,
+                read_bufsize=_READ_BUFSIZE,
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=timeout_s, sock_read=None),
+            )
         except aiohttp.ClientHttpProxyError as exc:
             if exc.status == 407:
                 raise AuthError(
@@ -452,13 +522,6 @@ class EventSource:
         except _URL_ERRORS as exc:
             raise SourceError(
                 f"cannot follow {opts.display_endpoint}: {request.scrub(str(exc))}; check endpoint"
-            ) from None
-        except TimeoutError as exc:
-            raise _Retry(
-                "timeout",
-                f"no response from {opts.display_endpoint} within {opts.timeout_ms} ms "
-                "(timeout_ms)",
-                exc,
             ) from None
         except (aiohttp.ClientError, OSError) as exc:
             raise _Retry(
@@ -503,7 +566,7 @@ class EventSource:
         if status == 204:
             return True
         body = await self._read_body(response, request)
-        headers = redact_headers(response.headers, opts.api_key_header)
+        headers = redact_headers(response.headers, opts.api_key_header, opts.secret_headers)
         label = f"HTTP {status} {response.reason or ''}".rstrip()
         if status in (401, 403):
             raise AuthError(
