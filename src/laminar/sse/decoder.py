@@ -36,7 +36,7 @@ from itertools import repeat, zip_longest
 from laminar.errors import EventTooLargeError
 from laminar.sse.event import SSEComment, SSEEvent
 
-DEFAULT_MAX_EVENT_SIZE = 1 << 20  # 1 MiB of decoded text per line or event
+DEFAULT_MAX_EVENT_SIZE = 16 << 20  # 16 MiB of decoded text per line or event
 
 
 def _bulk_pattern(space: str, multi_line: bool) -> re.Pattern[str]:

@@ -26,7 +26,7 @@ from laminar.runtime.dedup import WindowDeduplicator
 from laminar.runtime.partition import partition_indices
 from laminar.runtime.replay import ReplayDetector
 from laminar.runtime.stats import PipelineStats
-from laminar.sse.event import SSEEvent
+from laminar.sse.event import OversizedEvent, SSEEvent
 
 logger = logging.getLogger("laminar.connectors.sse")
 
@@ -93,6 +93,7 @@ class SSETableSource:
         self.resume_event_id: str | None = None
         self.replay = ReplayDetector(self._warn)
         self._connections_seen = 0
+        self._oversized_seen = 0
 
     def _sse_field(self, key: str | None) -> str | None:
         """The SSEEvent attribute behind ``key`` when it is not a column of the table."""
@@ -125,7 +126,10 @@ class SSETableSource:
         # A committed id is the server's text: resumed from literally, never as an option
         # (whose ${VAR}s would be expanded).
         source = EventSource(
-            self.table.connection, self._observer, resume_from=self.resume_event_id or None
+            self.table.connection,
+            self._observer,
+            resume_from=self.resume_event_id or None,
+            report_oversized=True,  # routed like a bad payload by _decode
         )
         self.event_source = source
         batcher: MicroBatcher[SSEEvent] = MicroBatcher(
@@ -210,7 +214,12 @@ class SSETableSource:
     def _decode(self, events: list[SSEEvent], arrival: list[int]) -> pa.Table:
         if not events:
             return self.schema.empty_table()
-        result = self._decoder.decode(events, arrival)
+        bad = None
+        source = self.event_source
+        if source is not None and source.stats.events_oversized != self._oversized_seen:
+            self._oversized_seen = source.stats.events_oversized  # scan only when some came
+            bad = {i: e.reason for i, e in enumerate(events) if type(e) is OversizedEvent}
+        result = self._decoder.decode(events, arrival, bad)
         self.stats.parse_errors += result.errors
         self.stats.events_dropped += result.dropped
         return result.table

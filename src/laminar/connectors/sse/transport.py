@@ -11,7 +11,10 @@ Contract:
 * Iteration ends normally when the server answers 204 or the source is closed. It
   raises a LaminarError for what retrying cannot fix: ConfigError, AuthError (401,
   403), HTTPStatusError (other 4xx, too many redirects), ContentTypeError,
-  EventTooLargeError, SourceError (TLS verification) and ReconnectExhaustedError.
+  SourceError (TLS verification, a refused redirect) and ReconnectExhaustedError.
+  An event larger than ``max_event_size`` is skipped and counted
+  (``stats.events_oversized``), or delivered as an ``OversizedEvent`` with
+  ``report_oversized=True`` (tables route it like a bad payload).
   Everything else — EOF, network errors, 429/5xx, a silent connection beyond
   ``keepalive_timeout_ms`` — reconnects after ``backoff_delay`` with Last-Event-ID.
 * Options, ``${VAR}``s and ``token_file`` are resolved afresh for every attempt.
@@ -37,6 +40,7 @@ from laminar.connectors.sse.backoff import backoff_delay, parse_retry_after
 from laminar.connectors.sse.observer import SourceObserver
 from laminar.connectors.sse.options import (
     MAX_REDIRECTS,
+    RATIO_CHECK_AFTER,
     ConnectionOptions,
     ResolvedRequest,
 )
@@ -51,7 +55,7 @@ from laminar.errors import (
     SSEProtocolError,
 )
 from laminar.secrets import redact_headers, redact_url
-from laminar.sse import SSEComment, SSEDecoder, SSEEvent
+from laminar.sse import OversizedEvent, SSEComment, SSEDecoder, SSEEvent
 
 logger = logging.getLogger("laminar.connectors.sse")
 
@@ -83,6 +87,7 @@ class SourceStats:
         "bytes_received",
         "comments_received",
         "connections",
+        "events_oversized",
         "events_received",
         "last_error",
         "last_status",
@@ -92,6 +97,7 @@ class SourceStats:
     def __init__(self) -> None:
         self.bytes_received = 0  # from the network, before decompression
         self.events_received = 0
+        self.events_oversized = 0  # skipped for outgrowing max_event_size
         self.comments_received = 0  # only counted when ignore_comments is false
         self.connections = 0  # streams opened (200 + text/event-stream)
         self.reconnect_attempts = 0  # reconnections scheduled, over the source's life
@@ -142,6 +148,7 @@ class EventSource:
         session: aiohttp.ClientSession | None = None,
         rand: Callable[[], float] = random.random,
         resume_from: str | None = None,
+        report_oversized: bool = False,
         **options: Any,
     ) -> None:
         if isinstance(source, ConnectionOptions):
@@ -153,6 +160,7 @@ class EventSource:
         else:
             raise TypeError("EventSource needs an endpoint URL, a mapping or ConnectionOptions")
         self.options = opts
+        self._report_oversized = report_oversized
         self.stats = SourceStats()
         self._observer = observer or _NO_OBSERVER
         self._session = session
@@ -271,7 +279,9 @@ class EventSource:
                     last_event_id=self._request.last_event_id if self._request else "",
                 )
                 feed = decoder.feed
-                inflate = _inflater(response.headers.get("Content-Encoding", ""))
+                inflate = _inflater(
+                    response.headers.get("Content-Encoding", ""), opts.max_decompression_ratio
+                )
                 read = response.content.readany
                 opened_at = monotonic()
                 events_before = stats.events_received
@@ -290,12 +300,7 @@ class EventSource:
                             try:
                                 items = feed(piece)
                             except EventTooLargeError as exc:
-                                events = self._deliver(exc.events, keep_comments)  # type: ignore[attr-defined]
-                                if events:
-                                    self._gen_running = False
-                                    yield events
-                                    self._gen_running = True
-                                raise
+                                items = self._oversized(exc, decoder)
                             if items:
                                 if keep_comments:
                                     items = self._split_comments(items)
@@ -338,11 +343,21 @@ class EventSource:
                 self._state = "closed"
             await self._close_session()
 
-    def _deliver(self, items: list[Any], keep_comments: bool) -> list[SSEEvent]:
-        events = self._split_comments(items) if keep_comments else items
-        self.stats.events_received += len(events)
-        self._observer.on_events(len(events))
-        return events
+    def _oversized(self, exc: EventTooLargeError, decoder: SSEDecoder) -> list[Any]:
+        """The chunk's other items; the dropped event is skipped (and counted), or stands
+        as an OversizedEvent for a source that routes it like a bad payload."""
+        self.stats.events_oversized += 1
+        self._log(
+            "warning" if self.stats.events_oversized == 1 else "debug",
+            f"{self.options.display_endpoint}: skipped an event: {exc} "
+            f"({self.stats.events_oversized} so far)",
+        )
+        items: list[Any] = exc.events
+        if self._report_oversized:
+            items.append(
+                OversizedEvent("message", "", decoder.last_event_id, size=exc.size, limit=exc.limit)
+            )
+        return items
 
     def _split_comments(self, items: list[SSEEvent | SSEComment]) -> list[SSEEvent]:
         events: list[SSEEvent] = []
@@ -716,10 +731,10 @@ class EventSource:
         self._observer.on_log(level, message)
 
 
-def _inflater(content_encoding: str) -> _Inflater | None:
+def _inflater(content_encoding: str, max_ratio: int = 0) -> _Inflater | None:
     """The incremental decoder for a Content-Encoding, or None for an identity body."""
     encoding = _ENCODINGS.get(content_encoding.strip().lower())
-    return None if encoding is None else _Inflater(encoding)
+    return None if encoding is None else _Inflater(encoding, max_ratio)
 
 
 class _Inflater:
@@ -729,12 +744,29 @@ class _Inflater:
     caller feeds each slice to the decoder before asking for the next one.
     """
 
-    def __init__(self, encoding: str) -> None:
+    def __init__(self, encoding: str, max_ratio: int = 0) -> None:
         self._wbits = 31 if encoding == "gzip" else 0  # 0: deflate, sniffed on 2 bytes
         self._head = b""
         self._d: Any = None
+        self._max_ratio = max_ratio
+        self.bytes_in = 0
+        self.bytes_out = 0
+
+    def _check_ratio(self) -> None:
+        if (
+            self._max_ratio
+            and self.bytes_out > RATIO_CHECK_AFTER
+            and self.bytes_out > self._max_ratio * self.bytes_in
+        ):
+            raise SSEProtocolError(
+                f"the compressed response inflated {self.bytes_in} bytes into "
+                f"{self.bytes_out} (more than max_decompression_ratio = {self._max_ratio} "
+                "to 1): a compression bomb? Raise max_decompression_ratio (0 = no limit) "
+                "if the stream is really that repetitive"
+            )
 
     def __call__(self, data: bytes) -> Iterator[bytes]:
+        self.bytes_in += len(data)
         d = self._d
         if d is None:
             if not self._wbits:  # zlib-wrapped (as RFC 9110 says) or raw (as IIS sends)
@@ -748,6 +780,8 @@ class _Inflater:
         while data:
             out = d.decompress(data, _INFLATE_SLICE)
             if out:
+                self.bytes_out += len(out)
+                self._check_ratio()
                 yield out
             data = d.unconsumed_tail
             if d.eof:  # a gzip stream may hold several members
