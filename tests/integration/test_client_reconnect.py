@@ -136,13 +136,20 @@ async def test_exhausted_attempts_say_so_with_the_last_error(sse_server: SSEServ
 
 
 async def test_zero_attempts_disables_reconnection(sse_server: SSEServer) -> None:
+    """A clean end with reconnection disabled is the end of a finite stream, not an error."""
     sse_server.add(Stream(event("a")))
+    sse_server.default = Stream(event("again"))
     async with EventSource(sse_server.url, max_reconnect_attempts=0, **FAST) as source:
-        got: list[str] = []
-        with pytest.raises(ReconnectExhaustedError, match="reconnection is disabled"):
-            async for ev in source:
-                got.append(ev.data)
+        got = [ev.data async for ev in source]
     assert got == ["a"]
+    assert len(sse_server.requests) == 1
+
+
+async def test_zero_attempts_still_fail_on_a_broken_connection(sse_server: SSEServer) -> None:
+    sse_server.add(Stream(event("a", id="1"), drop()))
+    async with EventSource(sse_server.url, max_reconnect_attempts=0, **FAST) as source:
+        with pytest.raises(ReconnectExhaustedError, match="reconnection is disabled"):
+            await collect(source)
 
 
 @pytest.mark.parametrize("status", [429, 503])

@@ -60,8 +60,7 @@ async def test_cross_origin_redirect_drops_every_credential(
     other = await make_sse_server(Stream(event("elsewhere")))
     origin = await make_sse_server(Redirect(other.url))
     async with EventSource(origin.url, max_reconnect_attempts=0, **credentials) as source:
-        with pytest.raises(ReconnectExhaustedError):
-            await collect(source)
+        await collect(source)
     first, moved = origin.requests[0], other.requests[0]
     sent = {k.lower() for k in first.headers} - {k.lower() for k in moved.headers}
     assert sent & {"authorization", "x-api-key", "x-tenant-key", "x-signed"}
@@ -73,8 +72,7 @@ async def test_basic_auth_of_the_url_is_dropped_across_origins(make_sse_server: 
     origin = await make_sse_server(Redirect(other.url))
     url = origin.url.replace("http://", "http://user:pa55word@")
     async with EventSource(url, max_reconnect_attempts=0) as source:
-        with pytest.raises(ReconnectExhaustedError):
-            await collect(source)
+        await collect(source)
     assert origin.requests[0].authorization == "Basic " + base64.b64encode(
         b"user:pa55word"
     ).decode("ascii")
@@ -86,8 +84,7 @@ async def test_same_origin_redirect_keeps_credentials(sse_server: SSEServer) -> 
     async with EventSource(
         sse_server.url, api_key="key-secret-1", max_reconnect_attempts=0
     ) as source:
-        with pytest.raises(ReconnectExhaustedError):
-            await collect(source)
+        await collect(source)
     assert [r.header("X-API-Key") for r in sse_server.requests[:2]] == ["key-secret-1"] * 2
 
 
@@ -107,8 +104,7 @@ async def test_https_to_http_without_credentials_is_followed(make_sse_server: Ma
     plain = await make_sse_server(Stream(event("plain")))
     secure = await make_sse_server(Redirect(plain.url), ssl=tls_server_context())
     async with EventSource(secure.url, ca_cert=str(TLS_CA), max_reconnect_attempts=0) as source:
-        with pytest.raises(ReconnectExhaustedError):
-            await collect(source)
+        await collect(source)
     assert len(plain.requests) == 1
 
 
@@ -117,8 +113,7 @@ async def test_303_turns_a_post_into_a_get_without_body(make_sse_server: MakeSer
     async with EventSource(
         server.url, method="POST", body='{"q": 1}', max_reconnect_attempts=0
     ) as source:
-        with pytest.raises(ReconnectExhaustedError):
-            await collect(source)
+        await collect(source)
     assert [(r.method, r.body) for r in server.requests[:2]] == [
         ("POST", b'{"q": 1}'),
         ("GET", b""),

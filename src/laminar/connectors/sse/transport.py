@@ -285,6 +285,8 @@ class EventSource:
                 read = response.content.readany
                 opened_at = monotonic()
                 events_before = stats.events_received
+                end_data = opts.end_of_stream_data
+                finished = False
                 self._start_watchdog(response)
                 reason, error = "eof", None
                 try:
@@ -302,15 +304,28 @@ class EventSource:
                             except EventTooLargeError as exc:
                                 items = self._oversized(exc, decoder)
                             if items:
+                                if end_data is not None:
+                                    items, finished = _until(items, end_data)
                                 if keep_comments:
                                     items = self._split_comments(items)
-                                    if not items:
-                                        continue
+                                if finished:
+                                    reason = "end_of_stream"
+                                    if items:
+                                        stats.events_received += len(items)
+                                        observer.on_events(len(items))
+                                        self._gen_running = False
+                                        yield items  # type: ignore[misc]
+                                        self._gen_running = True
+                                    break
+                                if not items:
+                                    continue
                                 stats.events_received += len(items)
                                 observer.on_events(len(items))
                                 self._gen_running = False
                                 yield items  # type: ignore[misc]
                                 self._gen_running = True
+                        if finished:
+                            break
                 except _Closed:
                     reason = "closed"
                 except _KeepaliveTimeout as exc:
@@ -325,6 +340,24 @@ class EventSource:
                     self._end_stream(response, decoder)
                 if self._closed:
                     observer.on_disconnect("closed", None)
+                    return
+                if reason == "end_of_stream":
+                    self._log(
+                        "info",
+                        f"{opts.display_endpoint} sent the end_of_stream_data value "
+                        f"{opts.end_of_stream_data!r}: the stream is complete",
+                    )
+                    observer.on_disconnect("stopped", None)
+                    return
+                if reason == "eof" and opts.max_reconnect_attempts == 0:
+                    # A clean end with reconnection disabled is the end of a finite stream
+                    # (an LLM answer), not a failure: one request, and done.
+                    self._log(
+                        "info",
+                        f"{opts.display_endpoint} ended the stream; not reconnecting "
+                        "(max_reconnect_attempts = 0)",
+                    )
+                    observer.on_disconnect("stopped", None)
                     return
                 observer.on_disconnect(reason, error)
                 if stats.events_received > events_before or (
@@ -787,6 +820,14 @@ class _Inflater:
             if d.eof:  # a gzip stream may hold several members
                 data = d.unused_data
                 d = self._d = zlib.decompressobj(self._wbits)
+
+
+def _until(items: list[Any], end_data: str) -> tuple[list[Any], bool]:
+    """The items before the first event whose data is ``end_data``, and whether it came."""
+    for index, item in enumerate(items):
+        if type(item) is SSEEvent and item.data == end_data:
+            return items[:index], True
+    return items, False
 
 
 def _excerpt(body: str) -> str:
