@@ -132,10 +132,13 @@ class SSETableSource:
             report_oversized=True,  # routed like a bad payload by _decode
         )
         self.event_source = source
+        stats = source.stats
         batcher: MicroBatcher[SSEEvent] = MicroBatcher(
             source.batches(),
             buffer_size=opts.buffer_size,
             buffer_timeout_ms=opts.buffer_timeout_ms,
+            max_bytes=opts.max_batch_bytes,
+            byte_counter=lambda: stats.bytes_decoded,
         )
         self.batcher = batcher  # read by observability (buffer occupancy)
         try:

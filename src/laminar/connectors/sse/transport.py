@@ -84,6 +84,7 @@ class SourceStats:
     """Counters of one EventSource (fed to metrics and system tables by their owners)."""
 
     __slots__ = (
+        "bytes_decoded",
         "bytes_received",
         "comments_received",
         "connections",
@@ -96,6 +97,7 @@ class SourceStats:
 
     def __init__(self) -> None:
         self.bytes_received = 0  # from the network, before decompression
+        self.bytes_decoded = 0  # fed to the SSE decoder, after decompression
         self.events_received = 0
         self.events_oversized = 0  # skipped for outgrowing max_event_size
         self.comments_received = 0  # only counted when ignore_comments is false
@@ -299,6 +301,7 @@ class EventSource:
                         stats.bytes_received += len(chunk)
                         observer.on_bytes(len(chunk))
                         for piece in (chunk,) if inflate is None else inflate(chunk):
+                            stats.bytes_decoded += len(piece)
                             try:
                                 items = feed(piece)
                             except EventTooLargeError as exc:
