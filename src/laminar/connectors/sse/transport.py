@@ -62,6 +62,7 @@ logger = logging.getLogger("laminar.connectors.sse")
 STATES = ("idle", "connecting", "open", "reconnecting", "closed", "failed")
 HEALTHY_AFTER_S = 10.0  # a connection open this long (or that delivered an event) is healthy
 _READ_BUFSIZE = 1 << 18
+_YIELD_EVERY_S = 0.005  # the read loop lets the event loop run at least this often
 _INFLATE_SLICE = 1 << 16
 _BODY_EXCERPT = 200
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -289,6 +290,7 @@ class EventSource:
                 events_before = stats.events_received
                 end_data = opts.end_of_stream_data
                 finished = False
+                busy_until = monotonic() + _YIELD_EVERY_S
                 self._start_watchdog(response)
                 reason, error = "eof", None
                 try:
@@ -301,6 +303,13 @@ class EventSource:
                         stats.bytes_received += len(chunk)
                         observer.on_bytes(len(chunk))
                         for piece in (chunk,) if inflate is None else inflate(chunk):
+                            if monotonic() >= busy_until:
+                                # Slices that make no event never reach a consumer's await:
+                                # let the loop run (signals, /healthz) every few ms of work.
+                                await asyncio.sleep(0)
+                                if self._closed:
+                                    raise _Closed()
+                                busy_until = monotonic() + _YIELD_EVERY_S
                             stats.bytes_decoded += len(piece)
                             try:
                                 items = feed(piece)
