@@ -31,7 +31,7 @@ import random
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from time import monotonic
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import yarl
@@ -57,10 +57,16 @@ from laminar.errors import (
 from laminar.secrets import redact_headers, redact_url
 from laminar.sse import OversizedEvent, SSEComment, SSEDecoder, SSEEvent
 
+if TYPE_CHECKING:
+    from laminar.runtime.time import Clock  # (a type only: that module imports pyarrow)
+
 logger = logging.getLogger("laminar.connectors.sse")
 
 STATES = ("idle", "connecting", "open", "reconnecting", "closed", "failed")
-HEALTHY_AFTER_S = 10.0  # a connection open this long (or that delivered an event) is healthy
+# The backoff delay starts again from its base only after a connection stayed open this
+# long (LaunchDarkly's threshold): a server that sends one event and closes, again and
+# again, gets ever longer delays instead of a reconnection storm.
+HEALTHY_AFTER_S = 60.0
 _READ_BUFSIZE = 1 << 18
 _YIELD_EVERY_S = 0.005  # the read loop lets the event loop run at least this often
 _INFLATE_SLICE = 1 << 16
@@ -152,6 +158,7 @@ class EventSource:
         rand: Callable[[], float] = random.random,
         resume_from: str | None = None,
         report_oversized: bool = False,
+        clock: Clock = monotonic,
         **options: Any,
     ) -> None:
         if isinstance(source, ConnectionOptions):
@@ -173,6 +180,8 @@ class EventSource:
         self._closed = False
         self._close_event: asyncio.Event | None = None
         self._attempt = 0
+        self._backoff_step = 0  # reconnections since the last healthy (long) connection
+        self._clock = clock
         self._server_retry_ms: int | None = None
         # The id to resume from, sent as is (never a ${VAR} template: it came from the
         # server); None: the last_event_id option, resolved at the first connection.
@@ -286,7 +295,7 @@ class EventSource:
                     response.headers.get("Content-Encoding", ""), opts.max_decompression_ratio
                 )
                 read = response.content.readany
-                opened_at = monotonic()
+                opened_at = self._clock()
                 events_before = stats.events_received
                 end_data = opts.end_of_stream_data
                 finished = False
@@ -372,10 +381,10 @@ class EventSource:
                     observer.on_disconnect("stopped", None)
                     return
                 observer.on_disconnect(reason, error)
-                if stats.events_received > events_before or (
-                    monotonic() - opened_at >= HEALTHY_AFTER_S
-                ):
-                    self._attempt = 0
+                if self._clock() - opened_at >= HEALTHY_AFTER_S:
+                    self._attempt = self._backoff_step = 0
+                elif stats.events_received > events_before:
+                    self._attempt = 0  # progress: not a failure, but the delay keeps growing
                 await self._retry(_Retry(reason, self._describe_drop(reason, error), error))
         except LaminarError as exc:
             self._state = "failed"
@@ -693,8 +702,9 @@ class EventSource:
             if isinstance(error, LaminarError):
                 raise exhausted from error
             raise exhausted
+        self._backoff_step += 1
         delay = backoff_delay(
-            self._attempt,
+            self._backoff_step,
             reconnect_interval_ms=opts.reconnect_interval_ms,
             reconnect_backoff_ms=opts.reconnect_backoff_ms,
             server_retry_ms=self._server_retry_ms,
