@@ -28,6 +28,7 @@ import asyncio
 import dataclasses
 import logging
 import random
+import re
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from time import monotonic
@@ -71,6 +72,7 @@ _READ_BUFSIZE = 1 << 18
 _YIELD_EVERY_S = 0.005  # the read loop lets the event loop run at least this often
 _INFLATE_SLICE = 1 << 16
 _BODY_EXCERPT = 200
+_SSL_NOTE = re.compile(r" ssl:(?:default|None|True|False|<[^>]*>)")
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _ENCODINGS = {"gzip": "gzip", "x-gzip": "gzip", "deflate": "deflate"}
 _LOG_LEVELS = {
@@ -381,11 +383,18 @@ class EventSource:
                     observer.on_disconnect("stopped", None)
                     return
                 observer.on_disconnect(reason, error)
+                progressed = stats.events_received > events_before
                 if self._clock() - opened_at >= HEALTHY_AFTER_S:
                     self._attempt = self._backoff_step = 0
-                elif stats.events_received > events_before:
+                elif progressed:
                     self._attempt = 0  # progress: not a failure, but the delay keeps growing
-                await self._retry(_Retry(reason, self._describe_drop(reason, error), error))
+                # A clean end after a stream that delivered events is routine (info, shown
+                # with -v); if the reconnection then fails, that failure is the warning.
+                routine = reason == "eof" and progressed
+                await self._retry(
+                    _Retry(reason, self._describe_drop(reason, error), error),
+                    "info" if routine else "warning",
+                )
         except LaminarError as exc:
             self._state = "failed"
             self.stats.last_error = str(exc)
@@ -593,11 +602,11 @@ class EventSource:
                 f"cannot follow {opts.display_endpoint}: {request.scrub(str(exc))}; check endpoint"
             ) from None
         except (aiohttp.ClientError, OSError) as exc:
+            text = request.scrub(str(exc) or type(exc).__name__)
+            if not request.url.startswith("https:"):  # aiohttp's "ssl:default" means nothing
+                text = _SSL_NOTE.sub("", text)
             raise _Retry(
-                "network_error",
-                f"cannot connect to {opts.display_endpoint}: "
-                f"{request.scrub(str(exc) or type(exc).__name__)}",
-                exc,
+                "network_error", f"cannot connect to {opts.display_endpoint}: {text}", exc
             ) from None
 
     async def _check_response(
@@ -680,7 +689,7 @@ class EventSource:
 
     # -- reconnecting -------------------------------------------------------------------
 
-    async def _retry(self, retry: _Retry) -> None:
+    async def _retry(self, retry: _Retry, level: str = "warning") -> None:
         """Count a failed attempt, give up if they ran out, else wait the backoff delay."""
         opts = self.options
         self._attempt += 1
@@ -691,7 +700,7 @@ class EventSource:
                 text = "reconnection is disabled (max_reconnect_attempts = 0)"
             else:
                 text = (
-                    f"gave up after {limit} reconnection attempts "
+                    f"gave up after {limit} reconnection attempt{'s' if limit != 1 else ''} "
                     f"(max_reconnect_attempts = {limit})"
                 )
             error = retry.error
@@ -717,7 +726,7 @@ class EventSource:
         self._state = "reconnecting"
         self._observer.on_retry(self._attempt, delay, retry.reason)
         self._log(
-            "warning",
+            level,
             f"{retry.message}; reconnecting in {delay:.3f} s (attempt {self._attempt})",
         )
         if delay > 0 and self._close_event is not None:
