@@ -130,6 +130,10 @@ class _Closed(Exception):
     """The source was closed while a read was pending."""
 
 
+class _Restart(Exception):
+    """restart() was called while a read was pending."""
+
+
 class _Retry(Exception):
     """A failed attempt or a broken stream that reconnection may cure."""
 
@@ -181,6 +185,8 @@ class EventSource:
         self._state = "idle"
         self._closed = False
         self._close_event: asyncio.Event | None = None
+        self._wake: asyncio.Event | None = None  # set by aclose() and restart()
+        self._restart_requested = False
         self._attempt = 0
         self._backoff_step = 0  # reconnections since the last healthy (long) connection
         self._clock = clock
@@ -250,12 +256,30 @@ class EventSource:
             self._gen = self._run()
         return self._gen
 
+    def restart(self) -> None:
+        """Drop the current connection and reconnect at once, sending Last-Event-ID.
+
+        Like LaunchDarkly's ``restart()``: no backoff delay and no failed attempt
+        counted (``stats.reconnect_attempts`` and ``connections`` still count it). A
+        source that is waiting to reconnect stops waiting. No-op once closed.
+        """
+        if self._closed or self._state == "failed":
+            return
+        self._restart_requested = True
+        response = self._response
+        if response is not None and not response.closed:
+            response.content.set_exception(_Restart())  # wakes (or fails) the next read
+        if self._wake is not None:
+            self._wake.set()  # cuts a backoff wait short
+
     async def aclose(self) -> None:
         """Close the stream and the session; iteration ends normally. Idempotent."""
         if not self._closed:
             self._closed = True
             if self._close_event is not None:
                 self._close_event.set()
+            if self._wake is not None:
+                self._wake.set()
             response = self._response
             if response is not None and not self._gen_running:
                 self._observer.on_disconnect("closed", None)  # the generator is parked
@@ -276,6 +300,7 @@ class EventSource:
         if self._closed:
             return
         self._close_event = asyncio.Event()
+        self._wake = asyncio.Event()
         opts = self.options
         observer = self._observer
         stats = self.stats
@@ -326,31 +351,29 @@ class EventSource:
                                 items = feed(piece)
                             except EventTooLargeError as exc:
                                 items = self._oversized(exc, decoder)
-                            if items:
-                                if end_data is not None:
-                                    items, finished = _until(items, end_data)
-                                if keep_comments:
-                                    items = self._split_comments(items)
-                                if finished:
-                                    reason = "end_of_stream"
-                                    if items:
-                                        stats.events_received += len(items)
-                                        observer.on_events(len(items))
-                                        self._gen_running = False
-                                        yield items  # type: ignore[misc]
-                                        self._gen_running = True
-                                    break
-                                if not items:
-                                    continue
-                                stats.events_received += len(items)
-                                observer.on_events(len(items))
-                                self._gen_running = False
-                                yield items  # type: ignore[misc]
-                                self._gen_running = True
+                            if not items:
+                                continue
+                            if end_data is not None:
+                                items, finished = _until(items, end_data)
+                            # With comments kept, events and comments are reported in
+                            # stream order: the events before a comment are yielded (and
+                            # consumed) before its on_comment hook runs.
+                            for events in self._segments(items) if keep_comments else (items,):
+                                if events:
+                                    stats.events_received += len(events)
+                                    observer.on_events(len(events))
+                                    self._gen_running = False
+                                    yield events  # type: ignore[misc]
+                                    self._gen_running = True
+                            if finished:
+                                reason = "end_of_stream"
+                                break
                         if finished:
                             break
                 except _Closed:
                     reason = "closed"
+                except _Restart:
+                    reason = "restart"
                 except _KeepaliveTimeout as exc:
                     reason, error = "keepalive_timeout", exc
                 except zlib.error as exc:
@@ -364,6 +387,13 @@ class EventSource:
                 if self._closed:
                     observer.on_disconnect("closed", None)
                     return
+                if reason == "restart" or self._restart_requested:
+                    self._restart_requested = False
+                    observer.on_disconnect("restart", None)
+                    stats.reconnect_attempts += 1
+                    self._state = "reconnecting"
+                    self._log("info", f"{opts.display_endpoint}: restart(): reconnecting now")
+                    continue
                 if reason == "end_of_stream":
                     self._log(
                         "info",
@@ -422,15 +452,20 @@ class EventSource:
             )
         return items
 
-    def _split_comments(self, items: list[SSEEvent | SSEComment]) -> list[SSEEvent]:
+    def _segments(self, items: list[SSEEvent | SSEComment]) -> Iterator[list[SSEEvent]]:
+        """The runs of events between comments; each comment is reported when reached."""
         events: list[SSEEvent] = []
         for item in items:
             if type(item) is SSEComment:
+                if events:
+                    yield events
+                    events = []
                 self.stats.comments_received += 1
                 self._observer.on_comment(item.text)
             else:
                 events.append(item)  # type: ignore[arg-type]
-        return events
+        if events:
+            yield events
 
     def _end_stream(self, response: aiohttp.ClientResponse, decoder: SSEDecoder) -> None:
         if self._watchdog is not None:
@@ -476,6 +511,7 @@ class EventSource:
                 self._observer.on_disconnect("stopped", None)
                 return None
             self._response = response
+            self._restart_requested = False  # this connection is the fresh one asked for
             self._state = "open"
             self.stats.connections += 1
             self.stats.last_status = response.status
@@ -729,12 +765,16 @@ class EventSource:
             level,
             f"{retry.message}; reconnecting in {delay:.3f} s (attempt {self._attempt})",
         )
-        if delay > 0 and self._close_event is not None:
+        wake = self._wake
+        if delay > 0 and wake is not None and not self._restart_requested:
+            if not self._closed:
+                wake.clear()
             try:
                 async with asyncio.timeout(delay):
-                    await self._close_event.wait()
+                    await wake.wait()
             except TimeoutError:
                 pass
+        self._restart_requested = False  # the reconnection is happening now
 
     def _describe_drop(self, reason: str, error: BaseException | None) -> str:
         where = self.options.display_endpoint
