@@ -204,3 +204,37 @@ async def test_redirect_loop_error_is_still_bounded(sse_server: SSEServer) -> No
     async with EventSource(sse_server.url, **FAST) as source:
         with pytest.raises(HTTPStatusError, match="redirects"):
             await collect(source)
+
+
+async def test_echoed_secrets_stay_out_of_system_tables_and_errors(sse_server: SSEServer) -> None:
+    from laminar.errors import LaminarError
+    from laminar.sql.engine import Engine
+
+    sse_server.default = Echo()
+    env = {"KEY": "env-key-31", "PW": "pw-secret-31"}
+    url = sse_server.url.replace("http://", "http://bob:${PW}@") + "?access_token=qt-31&x=1"
+    engine = Engine(env=env)
+    engine.execute(
+        f"""CREATE TABLE s (data TEXT) WITH (
+            endpoint = '{url}', format = 'text', reconnect_interval_ms = 1,
+            max_reconnect_attempts = 1, headers = '{{"X-Sig": "${{KEY}}"}}',
+            secret_headers = 'X-Sig', method = 'POST', body = '{{"k": "${{KEY}}"}}');"""
+    )
+    [query] = engine.execute("SELECT data FROM s")
+    with pytest.raises(LaminarError) as info:
+        async for _ in query.json_batches():  # type: ignore[union-attr]
+            pass
+    shown = [str(info.value)]
+    for sql in (
+        "SELECT * FROM system.connector_logs",
+        "SELECT * FROM system.connector_status",
+        "SHOW TABLES",
+        "DESCRIBE s",
+    ):
+        [rows] = engine.execute(sql)
+        shown.append(repr(rows))
+    text = "\n".join(shown)
+    assert "HTTP 500" in text  # the failure is there …
+    basic = base64.b64encode(b"bob:pw-secret-31").decode("ascii")
+    for secret in ("env-key-31", "pw-secret-31", "qt-31", basic):
+        assert secret not in text, secret  # … and no credential in any form

@@ -55,7 +55,7 @@ from laminar.errors import (
     SourceError,
     SSEProtocolError,
 )
-from laminar.secrets import redact_headers, redact_url
+from laminar.secrets import has_references, redact_headers, redact_url
 from laminar.sse import OversizedEvent, SSEComment, SSEDecoder, SSEEvent
 
 if TYPE_CHECKING:
@@ -219,7 +219,9 @@ class EventSource:
         if self._last_event_id is not None:
             return self._last_event_id
         initial = self.options.last_event_id
-        return "" if "${" in initial else initial
+        if has_references(initial):
+            return ""  # resolved at the first connection
+        return initial.replace("$${", "${")
 
     @property
     def retry_ms(self) -> int | None:
