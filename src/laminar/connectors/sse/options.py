@@ -12,9 +12,12 @@ Contract:
   (re)connection: rotated credentials and a re-read ``token_file`` take effect on
   the next reconnection. A missing variable is a ``ConfigError`` naming the
   variable and the option.
-* Secrets — ``token``, ``api_key``, auth-like headers, credentials in URLs and every
-  value substituted from ``${VAR}`` — never appear in ``repr()``, ``redacted()`` or
-  in text passed through ``ResolvedRequest.scrub()``.
+* Secrets — ``token``, ``api_key``, ``body``, auth-like headers and ``secret_headers``,
+  credentials in URLs and every value substituted from ``${VAR}`` (except into
+  ``last_event_id``, which is not a secret) — never appear in ``repr()``,
+  ``redacted()`` or in text passed through ``ResolvedRequest.scrub()`` (in any form:
+  raw, URL-encoded, base64). ``$${`` is a literal ``${``. The machinery is
+  ``laminar.secrets``; the names re-exported here keep older imports working.
 """
 
 from __future__ import annotations

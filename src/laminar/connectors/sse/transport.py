@@ -8,16 +8,25 @@ Contract:
 * The socket is read only when the consumer asks for more: no internal queue, so a
   slow consumer slows the server (back-pressure). Decompressed output is fed to the
   decoder in slices of at most ``_INFLATE_SLICE`` bytes, one batch per slice.
-* Iteration ends normally when the server answers 204 or the source is closed. It
+* Iteration ends normally when the server answers 204, sends the
+  ``end_of_stream_data`` value, ends the stream cleanly with
+  ``max_reconnect_attempts = 0``, or the source is closed. ``restart()`` drops the
+  connection and reconnects at once (no backoff, no failed attempt). It
   raises a LaminarError for what retrying cannot fix: ConfigError, AuthError (401,
   403), HTTPStatusError (other 4xx, too many redirects), ContentTypeError,
-  SourceError (TLS verification, a refused redirect) and ReconnectExhaustedError.
+  SourceError (TLS verification, a refused redirect), SSEProtocolError (beyond
+  ``max_decompression_ratio``: a compression bomb) and ReconnectExhaustedError.
   An event larger than ``max_event_size`` is skipped and counted
   (``stats.events_oversized``), or delivered as an ``OversizedEvent`` with
   ``report_oversized=True`` (tables route it like a bad payload).
   Everything else — EOF, network errors, 429/5xx, a silent connection beyond
   ``keepalive_timeout_ms`` — reconnects after ``backoff_delay`` with Last-Event-ID.
 * Options, ``${VAR}``s and ``token_file`` are resolved afresh for every attempt.
+* Redirects are followed here, not by aiohttp: credentials only go to the same
+  origin, and an https -> http downgrade with credentials is refused.
+* The backoff step grows with every reconnection and resets only after a connection
+  stayed open ``HEALTHY_AFTER_S`` on the injectable ``clock``; an event resets the
+  failure count (``max_reconnect_attempts``) only.
 * Foreign exceptions are translated here and nowhere else; messages are scrubbed of
   secrets.
 """
@@ -184,7 +193,6 @@ class EventSource:
         self._rand = rand
         self._state = "idle"
         self._closed = False
-        self._close_event: asyncio.Event | None = None
         self._wake: asyncio.Event | None = None  # set by aclose() and restart()
         self._restart_requested = False
         self._attempt = 0
@@ -278,8 +286,6 @@ class EventSource:
         """Close the stream and the session; iteration ends normally. Idempotent."""
         if not self._closed:
             self._closed = True
-            if self._close_event is not None:
-                self._close_event.set()
             if self._wake is not None:
                 self._wake.set()
             response = self._response
@@ -301,7 +307,6 @@ class EventSource:
     async def _run(self) -> AsyncIterator[list[SSEEvent]]:
         if self._closed:
             return
-        self._close_event = asyncio.Event()
         self._wake = asyncio.Event()
         opts = self.options
         observer = self._observer
