@@ -12,6 +12,7 @@ import signal
 import sys
 from pathlib import Path
 
+import aiohttp
 import pytest
 from tests.support.sse_server import SSEServer, Stream, event
 
@@ -33,9 +34,9 @@ def pipeline(tmp_path: Path, url: str, extra: str = "") -> Path:
     return path
 
 
-async def start(path: Path) -> asyncio.subprocess.Process:
+async def start(path: Path, *extra: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "laminar", "run", str(path), "--state-dir", "none",
+        sys.executable, "-m", "laminar", "run", str(path), "--state-dir", "none", *extra,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
@@ -45,14 +46,25 @@ async def start(path: Path) -> asyncio.subprocess.Process:
 async def test_sigterm_is_honoured_while_a_gzip_bomb_inflates(tmp_path: Path) -> None:
     stream = Stream(event("first"), blank_lines_forever, compress="gzip")
     async with SSEServer(stream) as server:
-        proc = await start(pipeline(tmp_path, server.url, ", max_decompression_ratio = 0"))
+        path = pipeline(tmp_path, server.url, ", max_decompression_ratio = 0")
+        proc = await start(path, "--metrics-port", "0")
         try:
-            assert proc.stdout is not None
+            assert proc.stdout is not None and proc.stderr is not None
+            banner = ""
+            while "metrics on " not in banner:  # laminar: metrics on URL/metrics
+                line = await asyncio.wait_for(proc.stderr.readline(), 30)
+                assert line, "laminar run ended before serving its metrics"
+                banner = line.decode()
+            metrics = banner.split("metrics on ", 1)[1].strip()
             first = await asyncio.wait_for(proc.stdout.readline(), 30)
             assert b"first" in first  # the client is reading the bomb now
             async with asyncio.timeout(30):
                 while server.bytes_written < 256 << 10:  # > 256 MiB inflated
                     await asyncio.sleep(0.05)
+            async with aiohttp.ClientSession() as http:  # the monitoring port still answers
+                healthz = metrics.removesuffix("/metrics") + "/healthz"
+                async with http.get(healthz, timeout=aiohttp.ClientTimeout(total=10)) as r:
+                    assert r.status == 200
             proc.send_signal(signal.SIGTERM)
             await asyncio.wait_for(proc.wait(), 10)  # generous: the fix answers in ms
         finally:
