@@ -686,6 +686,65 @@ async def _bench_handler(request: web.Request) -> web.StreamResponse:
     return writer.response
 
 
+CHAT_PATH = "/v1/chat/completions"
+_CHAT_MODEL = "laminar-demo-1"
+
+
+def chat_reply(messages: list[Any]) -> list[str]:
+    """The demo's answer to a chat, as the tokens it streams (deterministic)."""
+    last = ""
+    for message in messages:
+        if isinstance(message, dict) and message.get("role") == "user":
+            last = str(message.get("content", ""))
+    words = last.split() or ["nothing"]
+    return [f"{w} " for w in ["You", "said:", *words[:50]]] + ["(demo reply)"]
+
+
+def _chat_chunk(created: int, index: int, delta: dict, finish: str | None) -> bytes:
+    chunk = {
+        "id": f"chatcmpl-demo-{created}",
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": _CHAT_MODEL,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+    return f"data: {_json(chunk)}\n\n".encode()
+
+
+async def _chat_handler(request: web.Request) -> web.StreamResponse:
+    """An OpenAI-style streamed chat completion: one chunk per token, then data: [DONE].
+
+    Like the real API: POST a JSON body with ``messages`` and ``"stream": true``; no
+    ``id:`` fields, no ``retry:``; the server closes the response after ``[DONE]``.
+    """
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+        raise web.HTTPBadRequest(
+            text='laminar demo-server: POST a JSON body such as {"model": "laminar-demo-1", '
+            '"stream": true, "messages": [{"role": "user", "content": "Hello"}]}\n'
+        )
+    if body.get("stream") is not True:
+        raise web.HTTPBadRequest(text='laminar demo-server: set "stream": true\n')
+    writer = await _open_stream(request, _encoding(request, {}, default_auto=True))
+    stop = request.app[_STOP]
+    created = int(time.time())
+    try:
+        await writer.write(_chat_chunk(created, 0, {"role": "assistant", "content": ""}, None))
+        for token in chat_reply(body["messages"]):
+            if await _wait_or_stop(stop, 0.002):
+                break
+            await writer.write(_chat_chunk(created, 0, {"content": token}, None))
+        await writer.write(_chat_chunk(created, 0, {}, "stop"))
+        await writer.write(b"data: [DONE]\n\n")
+        await writer.close()
+    except ConnectionError:
+        pass
+    return writer.response
+
+
 def _authorized(request: web.Request, token: str) -> bool:
     auth = request.headers.get("Authorization", "")
     scheme, _, value = auth.partition(" ")
@@ -708,6 +767,7 @@ def endpoints(base_url: str = "") -> list[tuple[str, str]]:
     rows = [(f"{base_url}/{f.name}", f.description) for f in FEEDS.values()]
     rows.append((f"{base_url}/bench?workload=small", "benchmark: small|large|multiline|crlf"))
     rows.append((f"{base_url}/secure/stocks", "any feed behind a bearer token / X-API-Key"))
+    rows.append((f"{base_url}{CHAT_PATH}", "POST: an OpenAI-style chat stream ending in [DONE]"))
     return rows
 
 
@@ -764,6 +824,7 @@ def build_app(
     app[_CACHE] = _BlockCache(bench_cache_bytes)
     app.on_shutdown.append(_on_shutdown)
     app.router.add_get("/", _index)
+    app.router.add_post(CHAT_PATH, _chat_handler)
     for method in ("GET", "POST"):  # POST: a JSON body adds query parameters
         app.router.add_route(method, "/bench", _bench_handler)
         app.router.add_route(method, "/{feed}", _feed_handler)

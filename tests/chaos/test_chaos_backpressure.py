@@ -32,8 +32,11 @@ def peak_rss_mib(pid: int) -> float:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-async def test_stalled_sink_bounds_memory_and_stops_the_server(tmp_path: Path) -> None:
-    async with SSEServer(Stream(flood(FLOOD_BYTES, event_size=200))) as server:
+@pytest.mark.parametrize("event_size", [200, 8 << 10, 256 << 10])  # small, 8 KiB, 256 KiB
+async def test_stalled_sink_bounds_memory_and_stops_the_server(
+    tmp_path: Path, event_size: int
+) -> None:
+    async with SSEServer(Stream(flood(FLOOD_BYTES, event_size=event_size))) as server:
         (tmp_path / "p.sql").write_text(
             f"CREATE TABLE src (data TEXT) WITH (endpoint = '{server.url}', format = 'text');\n"
             "SELECT data FROM src;\n"

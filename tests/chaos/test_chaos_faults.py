@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from laminar.errors import EventTooLargeError, HTTPStatusError, LaminarError
+from laminar.errors import HTTPStatusError, LaminarError
 from laminar.sinks.base import Sink
 from laminar.sql.continuous import ContinuousQuery
 from laminar.sql.engine import Engine
@@ -132,15 +132,26 @@ async def test_204_stops_after_exactly_what_was_sent() -> None:
     assert query.stats.state == "finished"
 
 
-async def test_oversized_event_fails_cleanly_after_the_events_before_it() -> None:
-    ids, _, error = await run_feed(Feed(200, oversized(45, 300_000)), ", max_event_size = '64KiB'")
-    assert isinstance(error, EventTooLargeError)
-    assert ids == list(range(1, 46))
+async def test_oversized_event_is_skipped_counted_and_the_stream_goes_on() -> None:
+    ids, query, error = await run_feed(
+        Feed(200, oversized(45, 300_000)), ", max_event_size = '64KiB'"
+    )
+    assert error is None
+    assert ids == ALL
+    assert query.stats.events_dropped == 1
 
 
-async def test_gzip_bomb_is_bounded_by_max_event_size() -> None:
+async def test_oversized_event_stops_the_query_when_continue_on_error_is_false() -> None:
+    ids, _, error = await run_feed(
+        Feed(200, oversized(45, 300_000)), ", max_event_size = '64KiB', continue_on_error = false"
+    )
+    assert error is not None and "max_event_size" in str(error)
+    assert set(ids) <= set(range(1, 46))
+
+
+async def test_gzip_bomb_is_stopped_by_the_decompression_ratio() -> None:
     ids, _, error = await run_feed(Feed(200, gzip_bomb(10, 64 << 20)), ", max_event_size = '1MiB'")
-    assert isinstance(error, EventTooLargeError)
+    assert error is not None and "max_decompression_ratio" in str(error)
     assert ids == list(range(1, 11))
 
 
@@ -177,3 +188,23 @@ async def test_gap_after_reconnect_is_flagged(caplog: pytest.LogCaptureFixture) 
     assert ids == list(range(1, 31)) + list(range(41, 201))  # 31…40 never sent
     assert (query.source.replay.gaps, query.source.replay.missing) == (1, 10)
     assert "gap in event ids" in caplog.text
+
+
+async def test_oversized_event_becomes_an_error_row_with_capture_errors() -> None:
+    async with SSEServer(default=Feed(20, oversized(5, 300_000))) as server:
+        engine = Engine()
+        results = engine.execute(
+            f"""
+            CREATE TABLE src (n INTEGER, event_id TEXT, error_message TEXT) WITH (
+                endpoint = '{server.url}', capture_event_id = true, capture_errors = true,
+                max_event_size = '64KiB', reconnect_interval_ms = 5, buffer_timeout_ms = 5);
+            SELECT event_id, n, error_message FROM src;
+            """
+        )
+        [query] = [r for r in results if isinstance(r, ContinuousQuery)]
+        sink = CollectSink()
+        async with asyncio.timeout(20):
+            await run_all([query], sinks=[sink])
+    errors = [r for r in sink.rows if r["error_message"]]
+    assert len(errors) == 1 and "max_event_size" in errors[0]["error_message"]
+    assert [int(r["event_id"]) for r in sink.rows if not r["error_message"]] == list(range(1, 21))

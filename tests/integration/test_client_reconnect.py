@@ -20,6 +20,7 @@ from tests.support.sse_server import (
     raw,
     sleep,
     stall,
+    wait,
 )
 
 from laminar.connectors.sse import EventSource
@@ -71,44 +72,84 @@ async def test_eof_reconnects_as_the_spec_says(sse_server: SSEServer) -> None:
 
 async def test_server_retry_sets_the_reconnection_time(sse_server: SSEServer) -> None:
     observer = RecordingObserver()
-    sse_server.add(Stream(event("a", retry=15)), Stream(event("b")))
+    sse_server.add(Stream(event("a", retry=700)))  # then 204: one reconnection
     async with EventSource(
         sse_server.url, observer, reconnect_interval_ms=60000, rand=no_jitter
     ) as source:
-        got = await asyncio.wait_for(collect(source), 5)
-    assert [ev.data for ev in got] == ["a", "b"]
-    assert [delay for _, delay, _ in observer.args("on_retry")] == [0.015, 0.015]
+        got = await asyncio.wait_for(collect(source), 10)
+    assert [ev.data for ev in got] == ["a"]
+    assert [delay for _, delay, _ in observer.args("on_retry")] == [0.7]
+
+
+async def test_a_tiny_server_retry_is_floored_at_500_ms(sse_server: SSEServer) -> None:
+    observer = RecordingObserver()
+    sse_server.add(Stream(event("a", retry=0)))
+    async with EventSource(sse_server.url, observer, rand=no_jitter) as source:
+        await asyncio.wait_for(collect(source), 10)
+    assert [delay for _, delay, _ in observer.args("on_retry")] == [0.5]
+
+
+async def test_one_event_then_close_backs_off_instead_of_storming(sse_server: SSEServer) -> None:
+    """retry: 0, one event, close — forever: each reconnection waits longer (no storm)."""
+    observer = RecordingObserver()
+    sse_server.default = Stream(event("x", retry=0))
+    async with EventSource(
+        sse_server.url, observer, rand=no_jitter, max_reconnect_attempts=3
+    ) as source:
+        async for _ in source:
+            if len(sse_server.requests) >= 3:
+                break
+    delays = [delay for _, delay, _ in observer.args("on_retry")]
+    assert delays[:2] == [0.5, 1.0]  # grows although every connection delivered an event
+    assert [a for a, _, _ in observer.args("on_retry")][:2] == [1, 1]  # but is no failure
 
 
 async def test_backoff_grows_over_failures_and_resets_after_a_healthy_stream(
     sse_server: SSEServer,
 ) -> None:
-    observer = RecordingObserver()
+    """Healthy = open for HEALTHY_AFTER_S (60 s) on the injectable clock."""
+    now = [1000.0]
+    long_enough = asyncio.Event()
     sse_server.add(
         Reply(503),
         Reply(502),
+        Stream(event("short")),  # delivered an event, but closed at once: not healthy
         Reply(500),
-        Stream(event("ok")),  # healthy: delivered an event
+        Stream(event("long"), wait(long_enough)),  # open for 61 s (clock): healthy
         Reply(503),
     )
+
+    class Watch(RecordingObserver):
+        def on_events(self, count: int) -> None:
+            super().__getattr__("on_events")(count)
+            if len(sse_server.requests) == 5:  # the long stream is open
+                now[0] += 61
+                long_enough.set()
+
+    observer = Watch()
     async with EventSource(
         sse_server.url,
         observer,
         reconnect_backoff_ms=5,
         reconnect_multiplier=2,
         rand=no_jitter,
+        clock=lambda: now[0],
     ) as source:
         got = await collect(source)
-    assert [ev.data for ev in got] == ["ok"]
+    assert [ev.data for ev in got] == ["short", "long"]
     retries = observer.args("on_retry")
     assert [(a, d) for a, d, _ in retries] == [
         (1, 0.005),
         (2, 0.01),
-        (3, 0.02),
-        (1, 0.005),  # after the healthy stream the count starts again
+        (1, 0.02),  # the event reset the failure count, not the delay
+        (2, 0.04),
+        (1, 0.005),  # after 60 s open, both start again
         (2, 0.01),
     ]
-    assert [r for _, _, r in retries] == ["http_status"] * 3 + ["eof", "http_status"]
+    assert [r for _, _, r in retries] == ["http_status"] * 2 + ["eof", "http_status"] + [
+        "eof",
+        "http_status",
+    ]
 
 
 async def test_empty_streams_are_not_healthy(sse_server: SSEServer) -> None:
@@ -136,13 +177,20 @@ async def test_exhausted_attempts_say_so_with_the_last_error(sse_server: SSEServ
 
 
 async def test_zero_attempts_disables_reconnection(sse_server: SSEServer) -> None:
+    """A clean end with reconnection disabled is the end of a finite stream, not an error."""
     sse_server.add(Stream(event("a")))
+    sse_server.default = Stream(event("again"))
     async with EventSource(sse_server.url, max_reconnect_attempts=0, **FAST) as source:
-        got: list[str] = []
-        with pytest.raises(ReconnectExhaustedError, match="reconnection is disabled"):
-            async for ev in source:
-                got.append(ev.data)
+        got = [ev.data async for ev in source]
     assert got == ["a"]
+    assert len(sse_server.requests) == 1
+
+
+async def test_zero_attempts_still_fail_on_a_broken_connection(sse_server: SSEServer) -> None:
+    sse_server.add(Stream(event("a", id="1"), drop()))
+    async with EventSource(sse_server.url, max_reconnect_attempts=0, **FAST) as source:
+        with pytest.raises(ReconnectExhaustedError, match="reconnection is disabled"):
+            await collect(source)
 
 
 @pytest.mark.parametrize("status", [429, 503])

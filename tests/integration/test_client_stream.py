@@ -24,7 +24,7 @@ from tests.support.sse_server import (
 )
 
 from laminar.connectors.sse import EventSource
-from laminar.errors import ContentTypeError, EventTooLargeError
+from laminar.errors import ContentTypeError
 from laminar.sse import SSEEvent
 
 FAST = {"reconnect_interval_ms": 10}
@@ -185,21 +185,22 @@ async def test_aclose_between_reads_and_reuse(sse_server: SSEServer) -> None:
     assert source.state == "closed"
 
 
-async def test_oversized_event_raises_after_the_events_before_it(sse_server: SSEServer) -> None:
+async def test_oversized_event_is_skipped_and_the_stream_goes_on(sse_server: SSEServer) -> None:
     sse_server.add(
         Stream(
             event("small", id="1"),
             sleep(0.05),
             raw(format_event("y" * 5000, id="2") + format_event("after")),  # one write
+            event("later", id="3"),
         )
     )
-    async with EventSource(sse_server.url, max_event_size=1024, **FAST) as source:
-        got: list[str] = []
-        with pytest.raises(EventTooLargeError, match="max_event_size"):
-            async for ev in source:
-                got.append(ev.data)
-    assert got == ["small", "after"]  # the oversized one is the only loss
-    assert source.state == "failed"
+    observer = RecordingObserver()
+    async with EventSource(sse_server.url, observer, max_event_size=1024, **FAST) as source:
+        got = [ev.data async for ev in source]
+    assert got == ["small", "after", "later"]  # the oversized one is the only loss
+    assert source.stats.events_oversized == 1
+    assert "max_event_size" in observer.text()
+    assert source.state == "closed"
 
 
 async def test_stats_and_observer_hooks(sse_server: SSEServer) -> None:

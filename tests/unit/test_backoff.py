@@ -44,8 +44,16 @@ def test_reconnect_backoff_ms_takes_precedence_over_the_interval() -> None:
 
 def test_server_retry_replaces_the_configured_base() -> None:
     common = {"reconnect_interval_ms": 3000, "reconnect_backoff_ms": 1000, "rand": no_jitter}
-    assert backoff_delay(1, server_retry_ms=10, **common) == 0.01
-    assert backoff_delay(3, server_retry_ms=10, **common) == 0.04
+    assert backoff_delay(1, server_retry_ms=700, **common) == 0.7
+    assert backoff_delay(3, server_retry_ms=700, **common) == 2.8
+
+
+def test_a_server_retry_below_500_ms_is_raised_to_it() -> None:
+    """retry: 0 from a server that closes after each event must not cause a storm."""
+    assert backoff_delay(1, server_retry_ms=0, rand=no_jitter) == 0.5
+    assert backoff_delay(1, server_retry_ms=10, rand=no_jitter) == 0.5
+    # the user's own interval is taken as given (tests and local servers use tiny ones)
+    assert backoff_delay(1, reconnect_interval_ms=10, rand=no_jitter) == 0.01
 
 
 def test_a_base_above_the_cap_is_honoured() -> None:

@@ -18,10 +18,7 @@ UPPER = ("sql", "observability", "cli", "cli_sql", "cli_commands", "api")
 # The HTTP face of observability runs SQL statements; the rest reads runtime hooks only.
 OBSERVABILITY_FACES = {"laminar.observability.server"}
 # Private names still imported across packages, each with the change that ends it.
-KNOWN_PRIVATE = {
-    # ${VAR} resolution moves to laminar/secrets.py (a separate change).
-    ("laminar.sinks", "laminar.connectors.sse.options", "_Resolver"),
-}
+KNOWN_PRIVATE: set[tuple[str, str, str]] = set()
 
 
 @dataclass(frozen=True)

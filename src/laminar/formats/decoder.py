@@ -11,7 +11,7 @@ Payloads that fail are handled by :mod:`laminar.formats.failures`.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -88,12 +88,23 @@ class RowDecoder:
         assert self._regex is not None
         return custom.extract(events, datas, self.slots, self._regex)
 
-    def decode(self, events: Sequence[SSEEvent], arrival_ms: Sequence[int] | int) -> DecodeResult:
-        """Decode one batch; ``arrival_ms`` is one epoch-ms time or one per event."""
+    def decode(
+        self,
+        events: Sequence[SSEEvent],
+        arrival_ms: Sequence[int] | int,
+        bad: Mapping[int, str] | None = None,
+    ) -> DecodeResult:
+        """Decode one batch; ``arrival_ms`` is one epoch-ms time or one per event.
+
+        ``bad`` marks events known to be bad already (row -> reason, e.g. an event that
+        outgrew max_event_size): they follow the same failure policy as a bad payload.
+        """
         n = len(events)
         datas = envelope_values(events, "data")
         extracted = self._extract(events, datas)
         errors = extracted.errors
+        if bad:
+            errors.update(bad)
         arrival = _Arrival(arrival_ms, n)
         arrays: list[pa.Array] = []
         for slot in self.slots:

@@ -3,10 +3,15 @@
 A reader task pulls the source's network reads into a small bounded queue, so
 the socket is read while the previous batch is processed, yet a slow consumer
 stops the reads (back-pressure) instead of growing a queue. A batch is emitted
-when it holds ``buffer_size`` events, or ``buffer_timeout_ms`` after its first
-event arrived, or when the source ends. With ``eager_first``, the first batch goes
-out with the first network read: a query's first rows are not held back by the
+when it holds ``buffer_size`` events or ``max_bytes`` bytes of them (so memory is
+bounded by bytes whatever the events' size), or ``buffer_timeout_ms`` after its
+first event arrived, or when the source ends. With ``eager_first``, the first batch
+goes out with the first network read: a query's first rows are not held back by the
 timeout (the time to a first row is what a user waits on at start-up).
+
+Bytes are measured by ``byte_counter``, a running total the source keeps (for
+SSE: the decoded bytes fed to the decoder), read once per network read: no
+per-event cost. Every queue entry is one network read, itself bounded in bytes.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import asyncio
 import contextlib
 import itertools
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -24,8 +29,9 @@ import pyarrow.compute as pc
 
 T = TypeVar("T")
 
-# Network reads in flight between the socket and the batcher (each <= ~64 KiB).
+# Network reads in flight between the socket and the batcher (each <= ~256 KiB).
 READ_AHEAD = 16
+DEFAULT_MAX_BATCH_BYTES = 4 << 20
 
 
 @dataclass(slots=True)
@@ -64,24 +70,34 @@ class MicroBatcher(Generic[T]):
         buffer_timeout_ms: int,
         read_ahead: int = READ_AHEAD,
         eager_first: bool = False,
+        max_bytes: int | None = None,
+        byte_counter: Callable[[], int] | None = None,
     ) -> None:
         if buffer_size < 1:
             raise ValueError("buffer_size must be at least 1")
         self._source = source
         self._size = buffer_size
+        self._max_bytes = max_bytes if byte_counter is not None else None
+        self._bytes_now = byte_counter
         self._timeout = buffer_timeout_ms / 1000
-        self._queue: asyncio.Queue[tuple[list[T], int] | object] = asyncio.Queue(read_ahead)
+        self._queue: asyncio.Queue[tuple[list[T], int, int] | object] = asyncio.Queue(read_ahead)
         self._reader: asyncio.Task[None] | None = None
-        self._carry: tuple[list[T], int] | None = None
+        self._carry: tuple[list[T], int, int] | None = None
         self._ended = False
         self._error: BaseException | None = None
         self._first = eager_first  # the next batch goes out without waiting
 
     async def _read(self) -> None:
+        counter = self._bytes_now
+        seen = counter() if counter is not None else 0
         try:
             async for items in self._source:
                 if items:
-                    await self._queue.put((items, int(time.time() * 1000)))
+                    size = 0
+                    if counter is not None:
+                        total = counter()
+                        size, seen = total - seen, total
+                    await self._queue.put((items, int(time.time() * 1000), size))
         except asyncio.CancelledError:
             raise  # the consumer is closing us: nobody is left to tell
         except Exception as exc:  # handed to the consumer, which re-raises it
@@ -112,7 +128,9 @@ class MicroBatcher(Generic[T]):
         runs: list[tuple[int, int]] = []
         deadline: float | None = None
         loop = asyncio.get_running_loop()
-        while len(items) < self._size:
+        max_bytes = self._max_bytes
+        nbytes = 0
+        while len(items) < self._size and (max_bytes is None or nbytes < max_bytes):
             if self._carry is not None:
                 got: object = self._carry
                 self._carry = None
@@ -140,11 +158,13 @@ class MicroBatcher(Generic[T]):
                     self._error = got
                     break
                 raise got
-            chunk, ms = got  # type: ignore[misc]
+            chunk, ms, size = got  # type: ignore[misc]
             room = self._size - len(items)
             if len(chunk) > room:
-                self._carry = (chunk[room:], ms)
-                chunk = chunk[:room]
+                part = size * room // len(chunk)
+                self._carry = (chunk[room:], ms, size - part)
+                chunk, size = chunk[:room], part
+            nbytes += size
             items.extend(chunk)
             arrival.extend([ms] * len(chunk))
             runs.append((ms, len(chunk)))

@@ -46,6 +46,11 @@ class ReplayDetector:
 
     def reconnected(self) -> None:
         """A new connection opened: inspect its first events."""
+        if self._checking and self._run:
+            # The previous connection sent only ids we had (1-5 again, then closed) and
+            # never a fresh one: that is a replay too, or a server resending the same
+            # old events on every connection would never be reported.
+            self._report_run(", and no new event")
         self._checking = True
         self._checked = 0
         self._run = 0
@@ -87,14 +92,18 @@ class ReplayDetector:
             self._finish(event_id)
             return
 
+    def _report_run(self, tail: str = "") -> None:
+        self._warn(
+            f"the server replayed {self._run} event(s) already received{tail} (ids it sent "
+            f"before the reconnection; Last-Event-ID was {self._resumed_from!r}): it does "
+            "not honour Last-Event-ID; they are duplicates (use deduplicate_by = "
+            "'event_id' to drop them)"
+        )
+        self._run = 0
+
     def _finish(self, fresh: str) -> None:
         if self._run:
-            self._warn(
-                f"the server replayed {self._run} event(s) already received (ids it sent "
-                f"before the reconnection; Last-Event-ID was {self._resumed_from!r}): it does "
-                "not honour Last-Event-ID; they are duplicates (use deduplicate_by = "
-                "'event_id' to drop them)"
-            )
+            self._report_run()
         resumed, new = _as_int(self._resumed_from), _as_int(fresh)
         if resumed is not None and new is not None and new > resumed + 1:
             self.gaps += 1

@@ -19,9 +19,9 @@ from laminar.sinks.options import SINK_CONNECTORS, SinkSpec, is_sink_connector, 
 
 def build_sink(table: str, spec: SinkSpec, env: Mapping[str, str] | None = None) -> Sink:
     """A fresh sink for one pipeline writing into ``table``; ``${VAR}``s resolved now."""
-    from laminar.connectors.sse.options import _Resolver
+    from laminar.secrets import Resolver
 
-    resolve = _Resolver(os.environ if env is None else env)
+    resolve = Resolver(os.environ if env is None else env)
     opts = dict(spec.options)
     if spec.connector == "stdout":
         from laminar.sinks.stdout import StdoutSink

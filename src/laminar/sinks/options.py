@@ -32,9 +32,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from laminar._suggest import did_you_mean
-from laminar.connectors.sse.options import parse_headers, parse_str, parse_url, redact_url
+from laminar.connectors.sse.options import parse_headers, parse_str, parse_url
 from laminar.errors import ConfigError
 from laminar.options import parse_choice, parse_int
+from laminar.secrets import redact_url
 
 SINK_CONNECTORS = ("stdout", "filesystem", "blackhole", "webhook")
 SINK_SECRETS = frozenset({"headers"})

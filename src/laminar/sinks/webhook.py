@@ -18,8 +18,8 @@ from typing import Any
 import aiohttp
 
 from laminar.connectors.sse.backoff import parse_retry_after
-from laminar.connectors.sse.options import redact_url
 from laminar.errors import PipelineError
+from laminar.secrets import redact_url
 from laminar.sinks.base import Sink
 
 MAX_BACKOFF_S = 30.0

@@ -6,6 +6,12 @@ This package imports nothing from asyncio, aiohttp, SQL or Arrow, so that
 """
 
 from laminar.sse.decoder import DEFAULT_MAX_EVENT_SIZE, SSEDecoder
-from laminar.sse.event import SSEComment, SSEEvent
+from laminar.sse.event import OversizedEvent, SSEComment, SSEEvent
 
-__all__ = ["DEFAULT_MAX_EVENT_SIZE", "SSEComment", "SSEDecoder", "SSEEvent"]
+__all__ = [
+    "DEFAULT_MAX_EVENT_SIZE",
+    "OversizedEvent",
+    "SSEComment",
+    "SSEDecoder",
+    "SSEEvent",
+]

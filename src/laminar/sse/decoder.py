@@ -37,7 +37,7 @@ from typing import cast
 from laminar.errors import EventTooLargeError
 from laminar.sse.event import SSEComment, SSEEvent
 
-DEFAULT_MAX_EVENT_SIZE = 1 << 20  # 1 MiB of decoded text per line or event
+DEFAULT_MAX_EVENT_SIZE = 16 << 20  # 16 MiB of decoded text per line or event
 
 
 def _bulk_pattern(space: str, multi_line: bool) -> re.Pattern[str]:
@@ -67,6 +67,8 @@ _BULK_STEP = 4  # re.split yields the gap before a match, then its three groups
 _BULK_MAX_FIRST_BLOCK = 512
 # The head of an event of the common shape, up to the value of its data line.
 _EVENT_HEAD = re.compile(r"(?:id: ?([^\n\x00]*+)\n|)(?:event: ?(.*+)\n|)data: ?")
+
+_BLANK_RUN = re.compile(r"\n+")
 
 _Output = list[SSEEvent | SSEComment]
 
@@ -229,6 +231,10 @@ class SSEDecoder:
 
     def _decode_blocks(self, text: str, pos: int, end: int, out: _Output) -> None:
         """Decode ``text[pos:end]``: complete events, the last one ending in a blank line."""
+        if text[pos] == "\n":  # a run of blank lines (keep-alive padding, or a bomb)
+            pos = _BLANK_RUN.match(text, pos, end).end()  # type: ignore[union-attr]
+            if pos == end:
+                return
         if self._bulk_may_fit(text, pos, end) and self._decode_bulk(text, pos, end, out):
             return
         self._decode_one_by_one(text, pos, end, out)
@@ -240,9 +246,12 @@ class SSEDecoder:
         # The bulk path does not count sizes: it runs only where no event can be too
         # large. And on big events the regex's per-character scan costs more than
         # one-by-one decoding with memchr: the first event tells which kind we have.
+        # Runs of blank lines between events go one by one, which skips them at memory
+        # speed (a regex split would scan them character by character).
         return (
             end - pos <= self._max_event_size
             and text.find("\n\n", pos, pos + _BULK_MAX_FIRST_BLOCK) >= 0
+            and text.find("\n\n\n", pos, end) < 0
         )
 
     def _decode_bulk(self, text: str, pos: int, end: int, out: _Output) -> bool:
@@ -327,6 +336,9 @@ class SSEDecoder:
         limit = self._max_event_size
         last_id = self._id_buffer
         while pos < end:
+            if text[pos] == "\n":  # blank lines between events: skipped at memory speed
+                pos = _BLANK_RUN.match(text, pos, end).end()  # type: ignore[union-attr]
+                continue
             match = head(text, pos)
             if match is not None:
                 value_start = match.end()
@@ -363,6 +375,8 @@ class SSEDecoder:
                 pos += 1
                 if to_first_blank:
                     break
+                if pos < end and text[pos] == "\n":  # more blank lines dispatch nothing:
+                    pos = _BLANK_RUN.match(text, pos, end).end()  # type: ignore[union-attr]
                 continue
             if not self._skipping:  # (else: the rest of an oversized event)
                 self._line(text, pos, lf, out)

@@ -29,6 +29,24 @@ class SSEEvent(msgspec.Struct, gc=False):
         )
 
 
+class OversizedEvent(SSEEvent, gc=False):
+    """Stands for an event dropped for outgrowing ``max_event_size`` (its data is gone).
+
+    Only sources that ask for it (``EventSource(report_oversized=True)``) deliver it,
+    so a table can route it like any bad payload (capture_errors, continue_on_error).
+    """
+
+    size: int = 0
+    limit: int = 0
+
+    @property
+    def reason(self) -> str:
+        return (
+            f"event larger than max_event_size ({self.size} bytes buffered, limit "
+            f"{self.limit}); raise max_event_size if such events are expected"
+        )
+
+
 class SSEComment:
     """A comment line (keep-alive), surfaced only to decoders that ask for them."""
 

@@ -3,7 +3,7 @@
 The formula (attempt n = 1, 2, … counts consecutive failed attempts since the last
 healthy connection):
 
-    base  = the server's retry: value if the stream sent one,
+    base  = the server's retry: value if the stream sent one (at least MIN_SERVER_RETRY_MS),
             else reconnect_backoff_ms if set, else reconnect_interval_ms
     cap   = max(max_reconnect_interval_ms, base)
     delay = min(cap, base * reconnect_multiplier ** (n - 1)) * (1 - JITTER * r),  0 <= r < 1
@@ -13,6 +13,12 @@ Jitter only shortens a delay (by up to 20 %), so the cap and the server's retry
 value are never exceeded while many clients spread out instead of reconnecting in
 lockstep. A base of 0 reconnects at once after a healthy connection, and failed
 attempts then grow from 1 ms, so a dead server is never hammered in a tight loop.
+
+A server's ``retry:`` is floored at 500 ms (as browsers do): ``retry: 0`` from a
+server that closes after every event cannot make a client reconnect in a loop.
+The configured intervals are the user's and are taken as given. The transport
+counts n since the last *healthy* connection (open for 60 s), not since the last
+event, so short-lived connections back off too.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 JITTER = 0.2
+MIN_SERVER_RETRY_MS = 500.0
 RETRY_AFTER_LIMIT_S = 3600.0
 
 
@@ -42,7 +49,7 @@ def backoff_delay(
     if attempt < 1:
         raise ValueError("attempt counts from 1")
     if server_retry_ms is not None:
-        base = server_retry_ms
+        base = max(server_retry_ms, MIN_SERVER_RETRY_MS)
     elif reconnect_backoff_ms is not None:
         base = reconnect_backoff_ms
     else:
@@ -78,4 +85,10 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - now).total_seconds())
 
 
-__all__ = ["JITTER", "RETRY_AFTER_LIMIT_S", "backoff_delay", "parse_retry_after"]
+__all__ = [
+    "JITTER",
+    "MIN_SERVER_RETRY_MS",
+    "RETRY_AFTER_LIMIT_S",
+    "backoff_delay",
+    "parse_retry_after",
+]

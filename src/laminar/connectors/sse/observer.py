@@ -20,7 +20,9 @@ REASONS = {
     "timeout": "no response headers within timeout_ms",
     "http_status": "a retryable HTTP status (429 or 5xx)",
     "closed": "the source was closed by its owner",
-    "stopped": "the server answered 204: stop reconnecting",
+    "restart": "restart() was called: reconnecting at once",
+    "stopped": "the stream is over for good: a 204, the end_of_stream_data value, or a "
+    "clean end with max_reconnect_attempts = 0",
     "error": "a fatal error (see the exception)",
 }
 

@@ -12,9 +12,12 @@ Contract:
   (re)connection: rotated credentials and a re-read ``token_file`` take effect on
   the next reconnection. A missing variable is a ``ConfigError`` naming the
   variable and the option.
-* Secrets — ``token``, ``api_key``, auth-like headers, credentials in URLs and every
-  value substituted from ``${VAR}`` — never appear in ``repr()``, ``redacted()`` or
-  in text passed through ``ResolvedRequest.scrub()``.
+* Secrets — ``token``, ``api_key``, ``body``, auth-like headers and ``secret_headers``,
+  credentials in URLs and every value substituted from ``${VAR}`` (except into
+  ``last_event_id``, which is not a secret) — never appear in ``repr()``,
+  ``redacted()`` or in text passed through ``ResolvedRequest.scrub()`` (in any form:
+  raw, URL-encoded, base64). ``$${`` is a literal ``${``. The machinery is
+  ``laminar.secrets``; the names re-exported here keep older imports working.
 """
 
 from __future__ import annotations
@@ -40,28 +43,32 @@ from laminar.options import (
     parse_int,
     shown,
 )
+from laminar.secrets import (
+    DEFAULT_API_KEY_HEADER,
+    REDACTED,
+    URL_USERINFO,
+    Resolver,
+    Scrubber,
+    basic_credentials,
+    check_references,
+    is_secret_header,
+    redact_headers,
+    redact_url,
+    userinfo,
+)
 
-REDACTED = "***"
-DEFAULT_API_KEY_HEADER = "X-API-Key"
-DEFAULT_MAX_EVENT_SIZE = 1 << 20
+_URL_USERINFO = URL_USERINFO
+_Resolver = Resolver  # the former name (sinks resolve their ${VAR}s with it)
+
+DEFAULT_MAX_EVENT_SIZE = 16 << 20
+# Real streams compress 5-50:1; a bomb of repeated bytes about 1000:1.
+DEFAULT_MAX_RATIO = 200
+RATIO_CHECK_AFTER = 16 << 20  # decompressed bytes before the ratio is judged
 MAX_REDIRECTS = 10
-METHODS = ("GET", "POST", "PUT", "PATCH")
+# Any RFC 9110 method token (GET, POST, REPORT, …): the server decides what it accepts.
+_METHOD = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 AUTH_TYPES = ("none", "bearer", "api_key")
 
-# Header names whose values are always hidden (besides the configured api_key_header).
-_SECRET_HEADER = re.compile(
-    r"authorization|cookie|token|secret|password|passwd|api[-_]?key|apikey|auth|session"
-    r"|signature|credential",
-    re.IGNORECASE,
-)
-_SECRET_QUERY = re.compile(
-    r"([?&](?:[^=&#]*(?:token|secret|password|passwd|key|auth|sig|signature|session|"
-    r"credential)[^=&#]*)=)([^&#]*)",
-    re.IGNORECASE,
-)
-# Everything before the last "@" of the authority: a password, or a token used as user.
-_URL_USERINFO = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#]*@")
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 
 
@@ -73,15 +80,7 @@ _fail = option_error
 _shown = shown
 
 
-def _check_vars(option: str, text: str) -> None:
-    """Reject a malformed ``${...}`` (the well-formed ones are resolved later)."""
-    rest = _VAR.sub("", text)
-    if "${" in rest:
-        raise _fail(
-            option,
-            "malformed environment reference; write ${NAME} or ${NAME:-default} "
-            "(NAME: letters, digits and _)",
-        )
+_check_vars = check_references
 
 
 def parse_str(option: str, value: object) -> str:
@@ -170,6 +169,30 @@ def parse_headers(option: str, value: object) -> dict[str, str]:
     return headers
 
 
+def parse_method(option: str, value: object) -> str:
+    """Any HTTP method token (RFC 9110), upper-cased."""
+    text = parse_str(option, value).strip()
+    if not _METHOD.match(text):
+        raise _fail(
+            option, f"expected an HTTP method such as GET, POST or REPORT, got {_shown(value)}"
+        )
+    return text.upper()
+
+
+def parse_names(option: str, value: object) -> tuple[str, ...]:
+    """Header names: a list, or a comma-separated string."""
+    if isinstance(value, str):
+        value = [part for part in (p.strip() for p in value.split(",")) if part]
+    if not isinstance(value, (list, tuple)):
+        raise _fail(
+            option, f"expected header names such as 'X-Tenant-Key, X-Sig', got {_shown(value)}"
+        )
+    for name in value:
+        if not isinstance(name, str) or not _HEADER_NAME.match(name):
+            raise _fail(option, f"{_shown(name)} is not a valid header name")
+    return tuple(value)
+
+
 def _ms(minimum: int) -> Callable[[str, object], int]:
     return lambda option, value: parse_int(option, value, minimum=minimum, maximum=2**31)
 
@@ -216,42 +239,34 @@ SPECS: dict[str, OptionSpec] = {
     "last_event_id": OptionSpec(parse_str, "", doc="Last-Event-ID of the first connection"),
     "persist_event_id": OptionSpec(parse_bool, False, doc="checkpoint the last event id"),
     "decompress_response": OptionSpec(parse_bool, True, doc="ask for and decode gzip/deflate"),
-    "method": OptionSpec(lambda o, v: parse_choice(o, v, METHODS), "GET", doc="HTTP method"),
-    "body": OptionSpec(_optional(parse_text), None, doc="request body, re-sent on reconnection"),
+    "method": OptionSpec(parse_method, "GET", doc="HTTP method (any token: GET, POST, REPORT…)"),
+    "body": OptionSpec(
+        _optional(parse_text), None, secret=True, doc="request body, re-sent on reconnection"
+    ),
     "proxy": OptionSpec(_optional(parse_url), None, doc="HTTP proxy URL"),
     "ca_cert": OptionSpec(_optional(parse_str), None, doc="PEM file of CAs to trust"),
     "verify_tls": OptionSpec(parse_bool, True, doc="verify the server's certificate"),
     "max_event_size": OptionSpec(
         parse_size, DEFAULT_MAX_EVENT_SIZE, doc="largest line or event, in bytes"
     ),
+    "secret_headers": OptionSpec(
+        parse_names,
+        (),
+        doc="more header names whose values are secret (hidden, dropped on cross-origin "
+        "redirects)",
+    ),
+    "end_of_stream_data": OptionSpec(
+        _optional(parse_text),
+        None,
+        doc="a data value (e.g. '[DONE]') that ends the stream cleanly, without a row",
+    ),
+    "max_decompression_ratio": OptionSpec(
+        lambda o, v: parse_int(o, v, minimum=0, maximum=1 << 20),
+        DEFAULT_MAX_RATIO,
+        doc="decompressed / compressed bytes of a connection beyond "
+        "which it is a compression bomb (checked past 16 MiB); 0 = no limit",
+    ),
 }
-
-
-# -- redaction ----------------------------------------------------------------
-
-
-def redact_url(url: str) -> str:
-    """``url`` with the password of its userinfo and secret-looking query values hidden."""
-    url = _URL_USERINFO.sub(lambda m: f"{m.group(1)}{REDACTED}@", url)
-    return _SECRET_QUERY.sub(lambda m: m.group(1) + REDACTED, url)
-
-
-def is_secret_header(name: str, api_key_header: str = DEFAULT_API_KEY_HEADER) -> bool:
-    """True for headers whose values must never be shown (Authorization, cookies, keys…)."""
-    lowered = name.lower()
-    if lowered.endswith("-authenticate"):
-        return False  # a challenge (WWW-Authenticate), not a credential
-    return lowered == api_key_header.lower() or bool(_SECRET_HEADER.search(name))
-
-
-def redact_headers(
-    headers: Mapping[str, str] | Any, api_key_header: str = DEFAULT_API_KEY_HEADER
-) -> dict[str, str]:
-    """A copy of ``headers`` (any mapping or multidict) with secret values replaced by '***'."""
-    return {
-        name: REDACTED if is_secret_header(name, api_key_header) else value
-        for name, value in headers.items()
-    }
 
 
 # -- the resolved request -------------------------------------------------------
@@ -272,44 +287,28 @@ class ResolvedRequest:
     ssl: ssl.SSLContext | bool
     last_event_id: str = ""
     secrets: tuple[str, ...] = field(default=())
+    # Headers that carry credentials: dropped on a redirect to another origin.
+    credential_headers: frozenset[str] = field(default=frozenset())
 
     def scrub(self, text: str) -> str:
-        """``text`` with every secret value (and URL credentials) replaced by '***'."""
-        for secret in self.secrets:
-            text = text.replace(secret, REDACTED)
-        return redact_url(text) if "://" in text else text
+        """``text`` with every secret (raw, URL-encoded, base64) and secret-looking
+        query parameter replaced by '***'."""
+        return self._scrubber(text)
+
+    @property
+    def _scrubber(self) -> Scrubber:
+        cached = self.__dict__.get("_scrub")
+        if cached is None:
+            cached = Scrubber(self.secrets)
+            object.__setattr__(self, "_scrub", cached)
+        return cached
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.credential_headers)
 
     def __repr__(self) -> str:
         return f"ResolvedRequest(method={self.method!r}, url=<redacted>)"
-
-
-class _Resolver:
-    """Substitutes ``${VAR}`` from ``env`` and remembers what it substituted (secrets)."""
-
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self.env = env
-        self.secrets: set[str] = set()
-
-    def __call__(self, option: str, text: str) -> str:
-        if "${" not in text:
-            return text
-
-        def substitute(match: re.Match[str]) -> str:
-            name, default = match.group(1), match.group(2)
-            value = self.env.get(name)
-            if value is None:
-                if default is None:
-                    raise ConfigError(
-                        f"option {option}: environment variable {name} is not set "
-                        f"(referenced as ${{{name}}}); set it, or write ${{{name}:-default}}",
-                        option=option,
-                    )
-                value = default
-            if len(value) >= 3:
-                self.secrets.add(value)
-            return value
-
-        return _VAR.sub(substitute, text)
 
 
 # -- the options object ---------------------------------------------------------
@@ -348,6 +347,9 @@ class ConnectionOptions:
     max_event_size: int
     _given: dict[str, Any]  # the options as written (normalised names)
     _env: Mapping[str, str] | None  # where ${VAR}s resolve; None: os.environ
+    secret_headers: tuple[str, ...]
+    end_of_stream_data: str | None
+    max_decompression_ratio: int
 
     def __init__(
         self,
@@ -450,9 +452,10 @@ class ConnectionOptions:
                 "option comment_prefix must not be empty (the default is ':')",
                 option="comment_prefix",
             )
-        if self.body is not None and self.method == "GET":
+        if self.body is not None and self.method in ("GET", "HEAD"):
             raise ConfigError(
-                "option body is set but method is GET: set method = 'POST' (or PUT, PATCH)",
+                f"option body is set but method is {self.method}: set method = 'POST' "
+                "(or PUT, PATCH, REPORT…)",
                 option="body",
             )
         if self.ca_cert is not None and not self.verify_tls:
@@ -470,14 +473,21 @@ class ConnectionOptions:
         ``last_event_id`` is the id to resume from; ``None`` means the (resolved)
         ``last_event_id`` option. Raises ConfigError naming the option at fault.
         """
-        sub = _Resolver(os.environ if self._env is None else self._env)
+        sub = Resolver(os.environ if self._env is None else self._env)
         url = sub("endpoint", self.endpoint)
         _check_http_url("endpoint", url)
+        secrets: set[str] = set()
         headers: dict[str, str] = {
             "Accept": "text/event-stream",
             "Cache-Control": "no-cache",
             "Accept-Encoding": "gzip, deflate" if self.decompress_response else "identity",
         }
+        credentials = userinfo(url)
+        if credentials is not None:  # sent as a header we own, so a redirect can drop it
+            url = URL_USERINFO.sub(lambda m: m.group(1), url)
+            user, password = credentials
+            headers["Authorization"] = basic_credentials(user, password)
+            secrets.update((password, f"{user}:{password}", headers["Authorization"]))
         body: bytes | None = None
         if self.body is not None:
             text = sub("body", self.body)
@@ -487,7 +497,6 @@ class ConnectionOptions:
         for name, value in self.headers.items():
             headers.pop(present.get(name.lower(), name), None)
             headers[name] = sub("headers", value)
-        secrets = set()
         if self.auth_type == "bearer":
             token = self._read_token_file() if self.token_file else sub("token", self.token or "")
             _set_header(headers, "Authorization", f"Bearer {token}")
@@ -496,10 +505,11 @@ class ConnectionOptions:
             api_key = sub("api_key", self.api_key or "")
             _set_header(headers, self.api_key_header, api_key)
             secrets.add(api_key)
-        if last_event_id is None:
-            last_event_id = sub("last_event_id", self.last_event_id)
+        if last_event_id is None:  # not a secret: the server echoes it as the events' id
+            last_event_id = sub("last_event_id", self.last_event_id, secret=False)
         if last_event_id:
             _set_header(headers, "Last-Event-ID", last_event_id)
+        credential_headers = set()
         for name, value in headers.items():
             if "\r" in value or "\n" in value:
                 raise ConfigError(
@@ -507,11 +517,18 @@ class ConnectionOptions:
                     "resolution; fix the variable",
                     option="headers",
                 )
-            if is_secret_header(name, self.api_key_header) and value:
-                secrets.add(value)
+            if is_secret_header(name, self.api_key_header, self.secret_headers):
+                credential_headers.add(name)
+                if value:
+                    secrets.add(value)
+                    secrets.add(value.partition(" ")[2])  # the token of "Bearer <token>"
         proxy = sub("proxy", self.proxy) if self.proxy is not None else None
         if proxy is not None:
             _check_http_url("proxy", proxy)
+            proxy_credentials = userinfo(proxy)
+            if proxy_credentials is not None:
+                secrets.add(proxy_credentials[1])
+                secrets.add(":".join(proxy_credentials))
         secrets |= sub.secrets
         return ResolvedRequest(
             method=self.method,
@@ -522,6 +539,7 @@ class ConnectionOptions:
             ssl=self._ssl_context(sub),
             last_event_id=last_event_id,
             secrets=tuple(sorted((s for s in secrets if s), key=len, reverse=True)),
+            credential_headers=frozenset(credential_headers),
         )
 
     def _read_token_file(self) -> str:
@@ -542,7 +560,7 @@ class ConnectionOptions:
             )
         return token
 
-    def _ssl_context(self, sub: _Resolver) -> ssl.SSLContext | bool:
+    def _ssl_context(self, sub: Resolver) -> ssl.SSLContext | bool:
         if not self.verify_tls:
             return False
         if self.ca_cert is None:
@@ -579,7 +597,11 @@ class ConnectionOptions:
             elif name in ("endpoint", "proxy"):
                 shown[name] = redact_url(value)
             elif name == "headers":
-                shown[name] = json.dumps(redact_headers(value, self.api_key_header))
+                shown[name] = json.dumps(
+                    redact_headers(value, self.api_key_header, self.secret_headers)
+                )
+            elif name == "secret_headers":
+                shown[name] = ", ".join(value)
             elif isinstance(value, bool):
                 shown[name] = "true" if value else "false"
             elif isinstance(value, float):
@@ -649,6 +671,7 @@ __all__ = [
     "OptionSpec",
     "ResolvedRequest",
     "is_secret_header",
+    "parse_method",
     "redact_headers",
     "redact_url",
 ]

@@ -32,7 +32,7 @@ from laminar.runtime.operators.partition import Partitioner
 from laminar.runtime.operators.source_stage import EventBatch, sse_field
 from laminar.runtime.replay import ReplayDetector
 from laminar.runtime.stats import PipelineStats
-from laminar.sse.event import SSEEvent
+from laminar.sse.event import OversizedEvent, SSEEvent
 
 logger = logging.getLogger("laminar.connectors.sse")
 
@@ -111,6 +111,7 @@ class SSETableSource:
         self._connections_seen = 0
         self._failed: list[tuple[PayloadError, SSEEvent]] = []  # of the batch being decoded
         self._drops = DropReporter(table.name, self._warn)
+        self._oversized_seen = 0
 
     # -- checkpoints (laminar.runtime.commit) -----------------------------------
 
@@ -138,14 +139,20 @@ class SSETableSource:
         # A committed id is the server's text: resumed from literally, never as an option
         # (whose ${VAR}s would be expanded).
         source = EventSource(
-            self.table.connection, self._observer, resume_from=self.resume_event_id or None
+            self.table.connection,
+            self._observer,
+            resume_from=self.resume_event_id or None,
+            report_oversized=True,  # routed like a bad payload by _decode
         )
         self.event_source = source
+        stats = source.stats
         batcher: MicroBatcher[SSEEvent] = MicroBatcher(
             source.batches(),
             buffer_size=opts.buffer_size,
             buffer_timeout_ms=opts.buffer_timeout_ms,
             eager_first=True,
+            max_bytes=opts.max_batch_bytes,
+            byte_counter=lambda: stats.bytes_decoded,
         )
         self.batcher = batcher  # read by observability (buffer occupancy)
         try:
@@ -254,8 +261,13 @@ class SSETableSource:
     def _decode(self, events: list[SSEEvent], arrival: list[int]) -> pa.Table:
         if not events:
             return self.schema.empty_table()
+        bad = None
+        source = self.event_source
+        if source is not None and source.stats.events_oversized != self._oversized_seen:
+            self._oversized_seen = source.stats.events_oversized  # scan only when some came
+            bad = {i: e.reason for i, e in enumerate(events) if type(e) is OversizedEvent}
         try:
-            result = self._decoder.decode(events, arrival)
+            result = self._decoder.decode(events, arrival, bad)
         except PayloadError as error:
             if error.event_index is None:
                 raise

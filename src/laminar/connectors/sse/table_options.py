@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from laminar._suggest import did_you_mean
-from laminar.connectors.sse.options import ConnectionOptions, parse_str
+from laminar.connectors.sse.options import ConnectionOptions, parse_size, parse_str
 from laminar.errors import ConfigError
 from laminar.formats import FORMATS, FormatOptions
 from laminar.options import parse_bool, parse_choice, parse_int
@@ -33,6 +33,9 @@ DEFAULT_DEDUP_WINDOW_MS = 60_000
 MAX_PARALLELISM = 64
 DEFAULT_IDLE_TIMEOUT_MS = 1000
 DEFAULT_STATE_MEMORY_MB = 1024
+# A micro-batch closes at this many bytes of events: memory is bounded by bytes, not
+# events (the runtime holds a few batches, each decoded into Arrow and query output).
+DEFAULT_MAX_BATCH_BYTES = 2 << 20
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class SSETableOptions:
     watermark_delay_ms: int = 0
     idle_timeout_ms: int = DEFAULT_IDLE_TIMEOUT_MS
     state_memory_limit_mb: int = DEFAULT_STATE_MEMORY_MB
+    max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES
 
     def describe(self) -> dict[str, str]:
         """The options as text, for SHOW / DESCRIBE (no secrets live here)."""
@@ -71,6 +75,7 @@ class SSETableOptions:
             ),
             "buffer_size": self.buffer_size,
             "buffer_timeout_ms": self.buffer_timeout_ms,
+            "max_batch_bytes": self.max_batch_bytes,
             "deduplicate_by": self.deduplicate_by,
             "dedup_window_ms": self.dedup_window_ms,
             "parallelism": self.parallelism,
@@ -99,6 +104,7 @@ TABLE_OPTION_NAMES = frozenset(
         "events",
         "buffer_size",
         "buffer_timeout_ms",
+        "max_batch_bytes",
         "deduplicate_by",
         "dedup_window_ms",
         "parallelism",
@@ -150,6 +156,9 @@ def parse_table_options(
         state_memory_limit_mb=_int(
             rest, "state_memory_limit_mb", DEFAULT_STATE_MEMORY_MB, 64, 1_048_576
         ),
+        max_batch_bytes=parse_size("max_batch_bytes", rest.pop("max_batch_bytes", None))
+        if "max_batch_bytes" in rest
+        else DEFAULT_MAX_BATCH_BYTES,
     )
     if parsed.event_time_field is None and "watermark_delay_ms" in options:
         raise ConfigError(

@@ -8,13 +8,25 @@ Contract:
 * The socket is read only when the consumer asks for more: no internal queue, so a
   slow consumer slows the server (back-pressure). Decompressed output is fed to the
   decoder in slices of at most ``_INFLATE_SLICE`` bytes, one batch per slice.
-* Iteration ends normally when the server answers 204 or the source is closed. It
+* Iteration ends normally when the server answers 204, sends the
+  ``end_of_stream_data`` value, ends the stream cleanly with
+  ``max_reconnect_attempts = 0``, or the source is closed. ``restart()`` drops the
+  connection and reconnects at once (no backoff, no failed attempt). It
   raises a LaminarError for what retrying cannot fix: ConfigError, AuthError (401,
   403), HTTPStatusError (other 4xx, too many redirects), ContentTypeError,
-  EventTooLargeError, SourceError (TLS verification) and ReconnectExhaustedError.
+  SourceError (TLS verification, a refused redirect), SSEProtocolError (beyond
+  ``max_decompression_ratio``: a compression bomb) and ReconnectExhaustedError.
+  An event larger than ``max_event_size`` is skipped and counted
+  (``stats.events_oversized``), or delivered as an ``OversizedEvent`` with
+  ``report_oversized=True`` (tables route it like a bad payload).
   Everything else — EOF, network errors, 429/5xx, a silent connection beyond
   ``keepalive_timeout_ms`` — reconnects after ``backoff_delay`` with Last-Event-ID.
 * Options, ``${VAR}``s and ``token_file`` are resolved afresh for every attempt.
+* Redirects are followed here, not by aiohttp: credentials only go to the same
+  origin, and an https -> http downgrade with credentials is refused.
+* The backoff step grows with every reconnection and resets only after a connection
+  stayed open ``HEALTHY_AFTER_S`` on the injectable ``clock``; an event resets the
+  failure count (``max_reconnect_attempts``) only.
 * Foreign exceptions are translated here and nowhere else; messages are scrubbed of
   secrets.
 """
@@ -22,22 +34,25 @@ Contract:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
+import re
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from time import monotonic
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
+import yarl
 
 from laminar.connectors.sse.backoff import backoff_delay, parse_retry_after
 from laminar.connectors.sse.observer import SourceObserver
 from laminar.connectors.sse.options import (
     MAX_REDIRECTS,
+    RATIO_CHECK_AFTER,
     ConnectionOptions,
     ResolvedRequest,
-    redact_headers,
 )
 from laminar.errors import (
     AuthError,
@@ -49,15 +64,25 @@ from laminar.errors import (
     SourceError,
     SSEProtocolError,
 )
-from laminar.sse import SSEComment, SSEDecoder, SSEEvent
+from laminar.secrets import has_references, redact_headers, redact_url
+from laminar.sse import OversizedEvent, SSEComment, SSEDecoder, SSEEvent
+
+if TYPE_CHECKING:
+    from laminar.runtime.time import Clock  # (a type only: that module imports pyarrow)
 
 logger = logging.getLogger("laminar.connectors.sse")
 
 STATES = ("idle", "connecting", "open", "reconnecting", "closed", "failed")
-HEALTHY_AFTER_S = 10.0  # a connection open this long (or that delivered an event) is healthy
+# The backoff delay starts again from its base only after a connection stayed open this
+# long (LaunchDarkly's threshold): a server that sends one event and closes, again and
+# again, gets ever longer delays instead of a reconnection storm.
+HEALTHY_AFTER_S = 60.0
 _READ_BUFSIZE = 1 << 18
+_YIELD_EVERY_S = 0.005  # the read loop lets the event loop run at least this often
 _INFLATE_SLICE = 1 << 16
 _BODY_EXCERPT = 200
+_SSL_NOTE = re.compile(r" ssl:(?:default|None|True|False|<[^>]*>)")
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _ENCODINGS = {"gzip": "gzip", "x-gzip": "gzip", "deflate": "deflate"}
 _LOG_LEVELS = {
     "debug": logging.DEBUG,
@@ -77,9 +102,11 @@ class SourceStats:
     """Counters of one EventSource (fed to metrics and system tables by their owners)."""
 
     __slots__ = (
+        "bytes_decoded",
         "bytes_received",
         "comments_received",
         "connections",
+        "events_oversized",
         "events_received",
         "last_error",
         "last_status",
@@ -88,7 +115,9 @@ class SourceStats:
 
     def __init__(self) -> None:
         self.bytes_received = 0  # from the network, before decompression
+        self.bytes_decoded = 0  # fed to the SSE decoder, after decompression
         self.events_received = 0
+        self.events_oversized = 0  # skipped for outgrowing max_event_size
         self.comments_received = 0  # only counted when ignore_comments is false
         self.connections = 0  # streams opened (200 + text/event-stream)
         self.reconnect_attempts = 0  # reconnections scheduled, over the source's life
@@ -108,6 +137,10 @@ class _KeepaliveTimeout(Exception):
 
 class _Closed(Exception):
     """The source was closed while a read was pending."""
+
+
+class _Restart(Exception):
+    """restart() was called while a read was pending."""
 
 
 class _Retry(Exception):
@@ -139,6 +172,8 @@ class EventSource:
         session: aiohttp.ClientSession | None = None,
         rand: Callable[[], float] = random.random,
         resume_from: str | None = None,
+        report_oversized: bool = False,
+        clock: Clock = monotonic,
         **options: Any,
     ) -> None:
         if isinstance(source, ConnectionOptions):
@@ -150,6 +185,7 @@ class EventSource:
         else:
             raise TypeError("EventSource needs an endpoint URL, a mapping or ConnectionOptions")
         self.options = opts
+        self._report_oversized = report_oversized
         self.stats = SourceStats()
         self._observer = observer or _NO_OBSERVER
         self._session = session
@@ -157,8 +193,11 @@ class EventSource:
         self._rand = rand
         self._state = "idle"
         self._closed = False
-        self._close_event: asyncio.Event | None = None
+        self._wake: asyncio.Event | None = None  # set by aclose() and restart()
+        self._restart_requested = False
         self._attempt = 0
+        self._backoff_step = 0  # reconnections since the last healthy (long) connection
+        self._clock = clock
         self._server_retry_ms: int | None = None
         # The id to resume from, sent as is (never a ${VAR} template: it came from the
         # server); None: the last_event_id option, resolved at the first connection.
@@ -188,7 +227,9 @@ class EventSource:
         if self._last_event_id is not None:
             return self._last_event_id
         initial = self.options.last_event_id
-        return "" if "${" in initial else initial
+        if has_references(initial):
+            return ""  # resolved at the first connection
+        return initial.replace("$${", "${")
 
     @property
     def retry_ms(self) -> int | None:
@@ -225,12 +266,28 @@ class EventSource:
             self._gen = self._run()
         return self._gen
 
+    def restart(self) -> None:
+        """Drop the current connection and reconnect at once, sending Last-Event-ID.
+
+        Like LaunchDarkly's ``restart()``: no backoff delay and no failed attempt
+        counted (``stats.reconnect_attempts`` and ``connections`` still count it). A
+        source that is waiting to reconnect stops waiting. No-op once closed.
+        """
+        if self._closed or self._state == "failed":
+            return
+        self._restart_requested = True
+        response = self._response
+        if response is not None and not response.closed:
+            response.content.set_exception(_Restart())  # wakes (or fails) the next read
+        if self._wake is not None:
+            self._wake.set()  # cuts a backoff wait short
+
     async def aclose(self) -> None:
         """Close the stream and the session; iteration ends normally. Idempotent."""
         if not self._closed:
             self._closed = True
-            if self._close_event is not None:
-                self._close_event.set()
+            if self._wake is not None:
+                self._wake.set()
             response = self._response
             if response is not None and not self._gen_running:
                 self._observer.on_disconnect("closed", None)  # the generator is parked
@@ -250,7 +307,7 @@ class EventSource:
     async def _run(self) -> AsyncIterator[list[SSEEvent]]:
         if self._closed:
             return
-        self._close_event = asyncio.Event()
+        self._wake = asyncio.Event()
         opts = self.options
         observer = self._observer
         stats = self.stats
@@ -268,10 +325,15 @@ class EventSource:
                     last_event_id=self._request.last_event_id if self._request else "",
                 )
                 feed = decoder.feed
-                inflate = _inflater(response.headers.get("Content-Encoding", ""))
+                inflate = _inflater(
+                    response.headers.get("Content-Encoding", ""), opts.max_decompression_ratio
+                )
                 read = response.content.readany
-                opened_at = monotonic()
+                opened_at = self._clock()
                 events_before = stats.events_received
+                end_data = opts.end_of_stream_data
+                finished = False
+                busy_until = monotonic() + _YIELD_EVERY_S
                 self._start_watchdog(response)
                 reason, error = "eof", None
                 try:
@@ -284,27 +346,41 @@ class EventSource:
                         stats.bytes_received += len(chunk)
                         observer.on_bytes(len(chunk))
                         for piece in (chunk,) if inflate is None else inflate(chunk):
+                            if monotonic() >= busy_until:
+                                # Slices that make no event never reach a consumer's await:
+                                # let the loop run (signals, /healthz) every few ms of work.
+                                await asyncio.sleep(0)
+                                if self._closed:
+                                    raise _Closed()
+                                busy_until = monotonic() + _YIELD_EVERY_S
+                            stats.bytes_decoded += len(piece)
                             try:
                                 items = feed(piece)
                             except EventTooLargeError as exc:
-                                events = self._deliver(exc.events, keep_comments)  # type: ignore[attr-defined]
+                                items = self._oversized(exc, decoder)
+                            if not items:
+                                continue
+                            if end_data is not None:
+                                items, finished = _until(items, end_data)
+                            # With comments kept, events and comments are reported in
+                            # stream order: the events before a comment are yielded (and
+                            # consumed) before its on_comment hook runs.
+                            for events in self._segments(items) if keep_comments else (items,):
                                 if events:
+                                    stats.events_received += len(events)
+                                    observer.on_events(len(events))
                                     self._gen_running = False
-                                    yield events
+                                    yield events  # type: ignore[misc]
                                     self._gen_running = True
-                                raise
-                            if items:
-                                if keep_comments:
-                                    items = self._split_comments(items)
-                                    if not items:
-                                        continue
-                                stats.events_received += len(items)
-                                observer.on_events(len(items))
-                                self._gen_running = False
-                                yield items  # type: ignore[misc]
-                                self._gen_running = True
+                            if finished:
+                                reason = "end_of_stream"
+                                break
+                        if finished:
+                            break
                 except _Closed:
                     reason = "closed"
+                except _Restart:
+                    reason = "restart"
                 except _KeepaliveTimeout as exc:
                     reason, error = "keepalive_timeout", exc
                 except zlib.error as exc:
@@ -318,12 +394,44 @@ class EventSource:
                 if self._closed:
                     observer.on_disconnect("closed", None)
                     return
+                if reason == "restart" or self._restart_requested:
+                    self._restart_requested = False
+                    observer.on_disconnect("restart", None)
+                    stats.reconnect_attempts += 1
+                    self._state = "reconnecting"
+                    self._log("info", f"{opts.display_endpoint}: restart(): reconnecting now")
+                    continue
+                if reason == "end_of_stream":
+                    self._log(
+                        "info",
+                        f"{opts.display_endpoint} sent the end_of_stream_data value "
+                        f"{opts.end_of_stream_data!r}: the stream is complete",
+                    )
+                    observer.on_disconnect("stopped", None)
+                    return
+                if reason == "eof" and opts.max_reconnect_attempts == 0:
+                    # A clean end with reconnection disabled is the end of a finite stream
+                    # (an LLM answer), not a failure: one request, and done.
+                    self._log(
+                        "info",
+                        f"{opts.display_endpoint} ended the stream; not reconnecting "
+                        "(max_reconnect_attempts = 0)",
+                    )
+                    observer.on_disconnect("stopped", None)
+                    return
                 observer.on_disconnect(reason, error)
-                if stats.events_received > events_before or (
-                    monotonic() - opened_at >= HEALTHY_AFTER_S
-                ):
-                    self._attempt = 0
-                await self._retry(_Retry(reason, self._describe_drop(reason, error), error))
+                progressed = stats.events_received > events_before
+                if self._clock() - opened_at >= HEALTHY_AFTER_S:
+                    self._attempt = self._backoff_step = 0
+                elif progressed:
+                    self._attempt = 0  # progress: not a failure, but the delay keeps growing
+                # A clean end after a stream that delivered events is routine (info, shown
+                # with -v); if the reconnection then fails, that failure is the warning.
+                routine = reason == "eof" and progressed
+                await self._retry(
+                    _Retry(reason, self._describe_drop(reason, error), error),
+                    "info" if routine else "warning",
+                )
         except LaminarError as exc:
             self._state = "failed"
             self.stats.last_error = str(exc)
@@ -335,21 +443,36 @@ class EventSource:
                 self._state = "closed"
             await self._close_session()
 
-    def _deliver(self, items: list[Any], keep_comments: bool) -> list[SSEEvent]:
-        events = self._split_comments(items) if keep_comments else items
-        self.stats.events_received += len(events)
-        self._observer.on_events(len(events))
-        return events
+    def _oversized(self, exc: EventTooLargeError, decoder: SSEDecoder) -> list[Any]:
+        """The chunk's other items; the dropped event is skipped (and counted), or stands
+        as an OversizedEvent for a source that routes it like a bad payload."""
+        self.stats.events_oversized += 1
+        self._log(
+            "warning" if self.stats.events_oversized == 1 else "debug",
+            f"{self.options.display_endpoint}: skipped an event: {exc} "
+            f"({self.stats.events_oversized} so far)",
+        )
+        items: list[Any] = exc.events
+        if self._report_oversized:
+            items.append(
+                OversizedEvent("message", "", decoder.last_event_id, size=exc.size, limit=exc.limit)
+            )
+        return items
 
-    def _split_comments(self, items: list[SSEEvent | SSEComment]) -> list[SSEEvent]:
+    def _segments(self, items: list[SSEEvent | SSEComment]) -> Iterator[list[SSEEvent]]:
+        """The runs of events between comments; each comment is reported when reached."""
         events: list[SSEEvent] = []
         for item in items:
             if type(item) is SSEComment:
+                if events:
+                    yield events
+                    events = []
                 self.stats.comments_received += 1
                 self._observer.on_comment(item.text)
             else:
                 events.append(item)  # type: ignore[arg-type]
-        return events
+        if events:
+            yield events
 
     def _end_stream(self, response: aiohttp.ClientResponse, decoder: SSEDecoder) -> None:
         if self._watchdog is not None:
@@ -395,46 +518,114 @@ class EventSource:
                 self._observer.on_disconnect("stopped", None)
                 return None
             self._response = response
+            self._restart_requested = False  # this connection is the fresh one asked for
             self._state = "open"
             self.stats.connections += 1
             self.stats.last_status = response.status
             self._observer.on_open(
-                response.status, redact_headers(response.headers, self.options.api_key_header)
+                response.status, redact_headers(
+                    response.headers, self.options.api_key_header, self.options.secret_headers
+                )
             )
             self._log("info", f"connected to {self.options.display_endpoint}")
             return response
         return None
 
     async def _send(self, request: ResolvedRequest) -> aiohttp.ClientResponse:
+        """Send the request, following redirects ourselves (see ``_redirect``)."""
+        opts = self.options
+        timeout_s = opts.timeout_ms / 1000 if opts.timeout_ms else None
+        try:
+            async with asyncio.timeout(timeout_s):
+                for _ in range(MAX_REDIRECTS + 1):
+                    response = await self._send_once(request, timeout_s)
+                    if response.status not in _REDIRECTS or "Location" not in response.headers:
+                        return response
+                    location = response.headers["Location"]
+                    response.close()
+                    request = self._redirect(request, response.status, location)
+                raise HTTPStatusError(
+                    f"{opts.display_endpoint}: more than {MAX_REDIRECTS} redirects; "
+                    "check endpoint (it may redirect in a loop)",
+                    status=response.status,
+                )
+        except TimeoutError as exc:
+            raise _Retry(
+                "timeout",
+                f"no response from {opts.display_endpoint} within {opts.timeout_ms} ms "
+                "(timeout_ms)",
+                exc,
+            ) from None
+
+    def _redirect(self, request: ResolvedRequest, status: int, location: str) -> ResolvedRequest:
+        """The request to send to ``location``: credentials only to the same origin.
+
+        Like browsers and ``requests``: a redirect to another scheme, host or port drops
+        every credential header (Authorization, the api key, secret_headers); an
+        https -> http downgrade is refused while credentials are set; 303 (and 301/302
+        of a POST) turn into a GET without a body.
+        """
+        try:
+            here = yarl.URL(request.url)
+            there = here.join(yarl.URL(location))
+        except (ValueError, TypeError):
+            raise SourceError(
+                f"{self.options.display_endpoint} redirected to an invalid URL "
+                f"{redact_url(location)!r}; check endpoint"
+            ) from None
+        if there.scheme not in ("http", "https") or not there.host:
+            raise SourceError(
+                f"{self.options.display_endpoint} redirected to {redact_url(str(there))!r}, "
+                "not an http(s) URL; check endpoint"
+            )
+        headers = dict(request.headers)
+        credentials = request.credential_headers
+        if (here.scheme, here.host, here.port) != (there.scheme, there.host, there.port):
+            if credentials and here.scheme == "https" and there.scheme == "http":
+                raise SourceError(
+                    f"{self.options.display_endpoint} redirected from https to plain http "
+                    f"({redact_url(str(there.origin()))}): refusing to send credentials "
+                    "unencrypted; point endpoint at the final https URL"
+                )
+            for name in credentials:
+                headers.pop(name, None)
+            credentials = frozenset()
+        method, body = request.method, request.body
+        if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
+            method, body = "GET", None
+            for name in [h for h in headers if h.lower() == "content-type"]:
+                del headers[name]
+        self._log("debug", f"HTTP {status}: following the redirect to {redact_url(str(there))}")
+        return dataclasses.replace(
+            request,
+            method=method,
+            url=str(there),
+            headers=headers,
+            body=body,
+            credential_headers=credentials,
+        )
+
+    async def _send_once(
+        self, request: ResolvedRequest, timeout_s: float | None
+    ) -> aiohttp.ClientResponse:
         opts = self.options
         session = self._ensure_session()
-        timeout_s = opts.timeout_ms / 1000 if opts.timeout_ms else None
         headers = request.headers
         if not any(name.lower() == "user-agent" for name in headers):
             headers = {**headers, "User-Agent": _user_agent()}
         try:
-            async with asyncio.timeout(timeout_s):
-                return await session.request(
-                    request.method,
-                    request.url,
-                    headers=headers,
-                    data=request.body,
-                    proxy=request.proxy,
-                    ssl=request.ssl,
-                    allow_redirects=True,
-                    max_redirects=MAX_REDIRECTS + 1,  # aiohttp counts the request that fails
-                    auto_decompress=False,
-                    read_bufsize=_READ_BUFSIZE,
-                    timeout=aiohttp.ClientTimeout(
-                        total=None, sock_connect=timeout_s, sock_read=None
-                    ),
-                )
-        except aiohttp.TooManyRedirects as exc:
-            raise HTTPStatusError(
-                f"{opts.display_endpoint}: more than {MAX_REDIRECTS} redirects; "
-                "check endpoint (it may redirect in a loop)",
-                status=exc.status,
-            ) from None
+            return await session.request(
+                request.method,
+                request.url,
+                headers=headers,
+                data=request.body,
+                proxy=request.proxy,
+                ssl=request.ssl,
+                allow_redirects=False,
+                auto_decompress=False,
+                read_bufsize=_READ_BUFSIZE,
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=timeout_s, sock_read=None),
+            )
         except aiohttp.ClientHttpProxyError as exc:
             if exc.status == 407:
                 raise AuthError(
@@ -453,19 +644,12 @@ class EventSource:
             raise SourceError(
                 f"cannot follow {opts.display_endpoint}: {request.scrub(str(exc))}; check endpoint"
             ) from None
-        except TimeoutError as exc:
-            raise _Retry(
-                "timeout",
-                f"no response from {opts.display_endpoint} within {opts.timeout_ms} ms "
-                "(timeout_ms)",
-                exc,
-            ) from None
         except (aiohttp.ClientError, OSError) as exc:
+            text = request.scrub(str(exc) or type(exc).__name__)
+            if not request.url.startswith("https:"):  # aiohttp's "ssl:default" means nothing
+                text = _SSL_NOTE.sub("", text)
             raise _Retry(
-                "network_error",
-                f"cannot connect to {opts.display_endpoint}: "
-                f"{request.scrub(str(exc) or type(exc).__name__)}",
-                exc,
+                "network_error", f"cannot connect to {opts.display_endpoint}: {text}", exc
             ) from None
 
     async def _check_response(
@@ -503,7 +687,7 @@ class EventSource:
         if status == 204:
             return True
         body = await self._read_body(response, request)
-        headers = redact_headers(response.headers, opts.api_key_header)
+        headers = redact_headers(response.headers, opts.api_key_header, opts.secret_headers)
         label = f"HTTP {status} {response.reason or ''}".rstrip()
         if status in (401, 403):
             raise AuthError(
@@ -548,7 +732,7 @@ class EventSource:
 
     # -- reconnecting -------------------------------------------------------------------
 
-    async def _retry(self, retry: _Retry) -> None:
+    async def _retry(self, retry: _Retry, level: str = "warning") -> None:
         """Count a failed attempt, give up if they ran out, else wait the backoff delay."""
         opts = self.options
         self._attempt += 1
@@ -559,7 +743,7 @@ class EventSource:
                 text = "reconnection is disabled (max_reconnect_attempts = 0)"
             else:
                 text = (
-                    f"gave up after {limit} reconnection attempts "
+                    f"gave up after {limit} reconnection attempt{'s' if limit != 1 else ''} "
                     f"(max_reconnect_attempts = {limit})"
                 )
             error = retry.error
@@ -570,8 +754,9 @@ class EventSource:
             if isinstance(error, LaminarError):
                 raise exhausted from error
             raise exhausted
+        self._backoff_step += 1
         delay = backoff_delay(
-            self._attempt,
+            self._backoff_step,
             reconnect_interval_ms=opts.reconnect_interval_ms,
             reconnect_backoff_ms=opts.reconnect_backoff_ms,
             server_retry_ms=self._server_retry_ms,
@@ -584,15 +769,19 @@ class EventSource:
         self._state = "reconnecting"
         self._observer.on_retry(self._attempt, delay, retry.reason)
         self._log(
-            "warning",
+            level,
             f"{retry.message}; reconnecting in {delay:.3f} s (attempt {self._attempt})",
         )
-        if delay > 0 and self._close_event is not None:
+        wake = self._wake
+        if delay > 0 and wake is not None and not self._restart_requested:
+            if not self._closed:
+                wake.clear()
             try:
                 async with asyncio.timeout(delay):
-                    await self._close_event.wait()
+                    await wake.wait()
             except TimeoutError:
                 pass
+        self._restart_requested = False  # the reconnection is happening now
 
     def _describe_drop(self, reason: str, error: BaseException | None) -> str:
         where = self.options.display_endpoint
@@ -653,10 +842,10 @@ class EventSource:
         self._observer.on_log(level, message)
 
 
-def _inflater(content_encoding: str) -> _Inflater | None:
+def _inflater(content_encoding: str, max_ratio: int = 0) -> _Inflater | None:
     """The incremental decoder for a Content-Encoding, or None for an identity body."""
     encoding = _ENCODINGS.get(content_encoding.strip().lower())
-    return None if encoding is None else _Inflater(encoding)
+    return None if encoding is None else _Inflater(encoding, max_ratio)
 
 
 class _Inflater:
@@ -666,12 +855,29 @@ class _Inflater:
     caller feeds each slice to the decoder before asking for the next one.
     """
 
-    def __init__(self, encoding: str) -> None:
+    def __init__(self, encoding: str, max_ratio: int = 0) -> None:
         self._wbits = 31 if encoding == "gzip" else 0  # 0: deflate, sniffed on 2 bytes
         self._head = b""
         self._d: Any = None
+        self._max_ratio = max_ratio
+        self.bytes_in = 0
+        self.bytes_out = 0
+
+    def _check_ratio(self) -> None:
+        if (
+            self._max_ratio
+            and self.bytes_out > RATIO_CHECK_AFTER
+            and self.bytes_out > self._max_ratio * self.bytes_in
+        ):
+            raise SSEProtocolError(
+                f"the compressed response inflated {self.bytes_in} bytes into "
+                f"{self.bytes_out} (more than max_decompression_ratio = {self._max_ratio} "
+                "to 1): a compression bomb? Raise max_decompression_ratio (0 = no limit) "
+                "if the stream is really that repetitive"
+            )
 
     def __call__(self, data: bytes) -> Iterator[bytes]:
+        self.bytes_in += len(data)
         d = self._d
         if d is None:
             if not self._wbits:  # zlib-wrapped (as RFC 9110 says) or raw (as IIS sends)
@@ -685,11 +891,21 @@ class _Inflater:
         while data:
             out = d.decompress(data, _INFLATE_SLICE)
             if out:
+                self.bytes_out += len(out)
+                self._check_ratio()
                 yield out
             data = d.unconsumed_tail
             if d.eof:  # a gzip stream may hold several members
                 data = d.unused_data
                 d = self._d = zlib.decompressobj(self._wbits)
+
+
+def _until(items: list[Any], end_data: str) -> tuple[list[Any], bool]:
+    """The items before the first event whose data is ``end_data``, and whether it came."""
+    for index, item in enumerate(items):
+        if type(item) is SSEEvent and item.data == end_data:
+            return items[:index], True
+    return items, False
 
 
 def _excerpt(body: str) -> str:
