@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, TypeGuard
 
 from laminar.cli_commands import EXIT_OK, run_async, subcommand
 from laminar.errors import LaminarError
@@ -251,7 +251,7 @@ def _pretty(fmt: str) -> bool:
     return sys.stdout.isatty() if fmt == "auto" else fmt == "table"
 
 
-def _is_stream(result: Result) -> bool:
+def _is_stream(result: Result) -> TypeGuard[ContinuousQuery]:
     from laminar.sql.continuous import ContinuousQuery
 
     return isinstance(result, ContinuousQuery)

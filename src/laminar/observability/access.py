@@ -21,6 +21,7 @@ from laminar.errors import ConfigError
 
 if TYPE_CHECKING:  # aiohttp is imported where a server starts (laminar --help stays light)
     from aiohttp import web
+    from aiohttp.typedefs import Middleware
 
 TOKEN_ENV = "LAMINAR_METRICS_TOKEN"
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.", "ip6-localhost", "ip6-loopback"})
@@ -82,7 +83,7 @@ def exposure_warning(host: str, token: str | None) -> str | None:
     return f"the monitoring port binds {host}, beyond this machine: {guard}"
 
 
-def token_middleware(token: str) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def token_middleware(token: str) -> Middleware:
     """An aiohttp middleware that answers 401 unless the request carries ``token``."""
     from aiohttp import web
 

@@ -22,7 +22,7 @@ import itertools
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -158,7 +158,7 @@ class MicroBatcher(Generic[T]):
                     self._error = got
                     break
                 raise got
-            chunk, ms, size = got  # type: ignore[misc]
+            chunk, ms, size = cast("tuple[list[T], int, int]", got)
             room = self._size - len(items)
             if len(chunk) > room:
                 part = size * room // len(chunk)

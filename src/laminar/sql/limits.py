@@ -68,7 +68,7 @@ def _positive(env: Mapping[str, str], name: str, default: float, kind: type) -> 
             f"(default {default})",
             option=name,
         )
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 _current: contextvars.ContextVar[ResultLimits | None] = contextvars.ContextVar(
@@ -127,7 +127,7 @@ def _too_slow(limits: ResultLimits) -> ResultLimitError:
 def fetch_capped(cursor: Any, limits: ResultLimits | None) -> list[tuple[Any, ...]]:
     """Every row of ``cursor``, or ResultLimitError past a row or byte cap."""
     if limits is None:
-        return cursor.fetchall()  # type: ignore[no-any-return]
+        return cursor.fetchall()
     rows: list[tuple[Any, ...]] = []
     size = 0
     while True:

@@ -41,7 +41,7 @@ import re
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from time import monotonic
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import aiohttp
 import yarl
@@ -335,7 +335,7 @@ class EventSource:
                 finished = False
                 busy_until = monotonic() + _YIELD_EVERY_S
                 self._start_watchdog(response)
-                reason, error = "eof", None
+                reason, error = "eof", cast("BaseException | None", None)
                 try:
                     while True:
                         self._read_since = monotonic()
