@@ -98,7 +98,7 @@ async def test_console_end_to_end(browser: Any, screenshots: Path) -> None:
         await expect(page.locator(".cm-lintRange-error").first).to_be_visible()
         await page.click("#create-pipeline")
         await expect(page.locator("#editor-error")).to_contain_text("nosuch")
-        await expect(page.locator("#editor-error")).to_contain_text("line 1")
+        await expect(page.locator("#editor-error")).to_contain_text("line 2, column 3")
         await page.screenshot(path=str(screenshots / "console-error.png"))
 
         # stop the pipeline

@@ -162,7 +162,7 @@ async def test_validate_reports_line_and_column(client: aiohttp.ClientSession, d
         body = await _json(resp)
     assert body["valid"] is False
     (err,) = body["errors"]
-    assert err["line"] == 1 and err["column"] == 1 and "nosuch" in err["error"]
+    assert (err["line"], err["column"]) == (3, 7) and "nosuch" in err["error"]
     async with client.post("/api/v1/validate", json={"sql": "SELECT 1;\nSELEC x"}) as resp:
         (err,) = (await _json(resp))["errors"]
     assert err["line"] == 2
@@ -198,6 +198,7 @@ async def test_errors_have_error_line_column(client: aiohttp.ClientSession) -> N
         assert r.status == 400
         body = await _json(r)
     assert set(body) == {"error", "line", "column"} and "nowhere" in body["error"]
+    assert (body["line"], body["column"]) == (2, 3)
     async with client.post("/api/v1/pipelines", json={"nope": 1}) as r:
         assert r.status == 400 and set(await _json(r)) == {"error", "line", "column"}
     async with client.post("/api/v1/sql", json={"sql": "SELECT * FROM range(100000)"}) as r:
@@ -209,3 +210,16 @@ async def test_logs_and_health(client: aiohttp.ClientSession) -> None:
         assert resp.status == 200 and "logs" in await _json(resp)
     async with client.get("/api/v1/health") as resp:
         assert resp.status == 200
+
+
+async def test_validate_points_at_the_unknown_name(
+    client: aiohttp.ClientSession, demo: str
+) -> None:
+    await client.post("/api/v1/sql", json={"sql": TABLE.format(url=demo)})
+    sql = "SELECT 1;\nSELECT symbol,\n  'nosuch', nosuch FROM stocks"
+    async with client.post("/api/v1/validate", json={"sql": sql}) as resp:
+        (err,) = (await _json(resp))["errors"]
+    assert (err["line"], err["column"]) == (3, 13)
+    async with client.post("/api/v1/validate", json={"sql": "SELECT *\nFROM nowhere"}) as resp:
+        (err,) = (await _json(resp))["errors"]
+    assert (err["line"], err["column"]) == (2, 6)

@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from laminar.console.locate import refine
 from laminar.console.manager import Pipeline, PipelineManager
 from laminar.errors import LaminarError, SQLError
 from laminar.output import json_default
@@ -82,8 +83,23 @@ def located(exc: LaminarError) -> dict[str, Any]:
     return {"error": text, "line": line, "column": column}
 
 
-def _laminar_error(exc: LaminarError, status: int = 400) -> web.Response:
-    return web.json_response(located(exc), status=status)
+def _laminar_error(exc: LaminarError, status: int = 400, sql: str | None = None) -> web.Response:
+    found = located(exc)
+    if sql is not None:
+        found = _at_name(sql, found)
+    return web.json_response(found, status=status)
+
+
+def _at_name(sql: str, found: dict[str, Any]) -> dict[str, Any]:
+    """``found`` moved onto the name it is about, within the statement it points at."""
+    try:
+        statements = parse_statements(sql)
+    except LaminarError:
+        return found
+    for stmt in statements:
+        if (stmt.line, stmt.column) == (found["line"], found["column"]):
+            return refine(found, stmt.text, stmt.line, stmt.column)
+    return found
 
 
 def dumps(payload: Any) -> str:
@@ -225,7 +241,7 @@ async def create_pipeline(request: web.Request) -> web.Response:
     try:
         messages, pipeline = manager(request).run_script(sql, name)  # synchronous
     except LaminarError as exc:
-        return _laminar_error(exc)
+        return _laminar_error(exc, sql=sql)
     if pipeline is None:
         return error(
             "the SQL has no continuous query (a SELECT over a stream, or INSERT INTO); its "
@@ -385,15 +401,19 @@ async def validate(request: web.Request) -> web.Response:
     if sql is None:
         return error('send {"sql": "…"}')
     scratch = _scratch(engine(request))
+    count = 0
+    stmt = None
     try:
-        count = 0
         for stmt in parse_statements(sql):
             result = scratch.run_statement(stmt)
             if isinstance(result, ContinuousQuery):
                 result.close()
             count += 1
     except LaminarError as exc:
-        return ok({"valid": False, "errors": [located(exc)]})
+        found = located(exc)
+        if stmt is not None:
+            found = refine(found, stmt.text, stmt.line, stmt.column)
+        return ok({"valid": False, "errors": [found]})
     return ok({"valid": True, "errors": [], "statements": count})
 
 
@@ -434,7 +454,7 @@ async def run_sql(request: web.Request) -> web.Response:
             else:
                 results.append({"message": getattr(result, "text", "")})
     except LaminarError as exc:
-        return _laminar_error(exc)
+        return _laminar_error(exc, sql=sql)
     return ok({"results": results})
 
 
