@@ -153,6 +153,19 @@ async def test_restart_with_state_resumes_after_the_last_id(
     first_id = int(await _until(resumed))
     assert first_id > before  # with state: no replay from 1
 
+    async def passed(mark: int) -> Any:
+        body = await _json(await client.get(f"/api/v1/pipelines/{pid}"))
+        return body["last_event_id"] and int(body["last_event_id"]) > mark
+
+    await _until(lambda: passed(first_id + 5))
+    await client.post(f"/api/v1/pipelines/{pid}/restart", json={"state": False})
+
+    async def afresh() -> Any:
+        body = await _json(await client.get(f"/api/v1/pipelines/{pid}"))
+        return body["last_event_id"] and int(body["last_event_id"]) <= first_id
+
+    await _until(afresh)  # without state: the feed starts again from its first id
+
 
 async def test_validate_reports_line_and_column(client: aiohttp.ClientSession, demo: str) -> None:
     await client.post("/api/v1/sql", json={"sql": TABLE.format(url=demo)})

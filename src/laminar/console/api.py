@@ -296,7 +296,10 @@ async def output(request: web.Request) -> web.StreamResponse:
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store",
                  "X-Accel-Buffering": "no"}
     )
-    await response.prepare(request)
+    try:
+        await response.prepare(request)
+    except ConnectionResetError:
+        return response  # the client went away before the headers
     columns = pipeline.query.columns if pipeline.query is not None else []
     subscription = pipeline.tail.subscribe(after)
     try:
