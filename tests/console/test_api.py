@@ -236,3 +236,25 @@ async def test_validate_points_at_the_unknown_name(
     async with client.post("/api/v1/validate", json={"sql": "SELECT *\nFROM nowhere"}) as resp:
         (err,) = (await _json(resp))["errors"]
     assert (err["line"], err["column"]) == (2, 6)
+
+
+async def test_another_laminar_reads_the_output_with_sse_source(
+    client: aiohttp.ClientSession, console: Console, demo: str
+) -> None:
+    from laminar.sql.engine import Engine
+    from tests.console.conftest import TOKEN
+
+    pipeline = await _create(client, demo, "SELECT symbol, volume FROM stocks")
+    downstream = Engine(env={"CONSOLE_TOKEN": TOKEN})
+    downstream.execute(
+        "CREATE TABLE upstream (payload JSON, event_id TEXT) WITH (connector = 'sse_source', "
+        f"format = 'json', endpoint = '{console.url}/api/v1/pipelines/{pipeline['id']}/output', "
+        "token = '${CONSOLE_TOKEN}', event_type_filter = '[\"message\"]')"
+    )
+    (query,) = downstream.execute("SELECT payload, event_id FROM upstream LIMIT 3")
+    batches = []
+    async for lines in query.json_batches():  # type: ignore[union-attr]
+        batches.extend(json.loads(line) for line in lines)
+    assert [int(b["event_id"]) for b in batches] == sorted(int(b["event_id"]) for b in batches)
+    rows = batches[0]["payload"]
+    assert isinstance(rows, list) and set(rows[0]) == {"symbol", "volume"}
