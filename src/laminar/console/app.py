@@ -17,6 +17,7 @@ from laminar.console import api
 from laminar.console.auth import check_bind, security_middleware
 from laminar.console.manager import PipelineManager
 from laminar.errors import LaminarError
+from laminar.observability import server as monitoring
 from laminar.observability.access import is_loopback
 from laminar.sql.engine import Engine
 from laminar.sql.limits import ResultLimits
@@ -51,6 +52,9 @@ def build_app(manager: PipelineManager, token: str | None, loopback_only: bool,
     app[api.MANAGER] = manager
     app[api.LIMITS] = limits
     api.add_routes(app)
+    # The monitoring port's routes, behind the console's rules (laminar status --connect
+    # and Prometheus work against a console too, with the token as a bearer token).
+    monitoring.mount(app, manager.engine, limits)
     app.router.add_get("/", _index)
     app.router.add_static("/static/", STATIC, follow_symlinks=False)
     return app
