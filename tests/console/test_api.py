@@ -258,3 +258,15 @@ async def test_another_laminar_reads_the_output_with_sse_source(
     assert [int(b["event_id"]) for b in batches] == sorted(int(b["event_id"]) for b in batches)
     rows = batches[0]["payload"]
     assert isinstance(rows, list) and set(rows[0]) == {"symbol", "volume"}
+
+
+async def test_graph_of_an_aggregating_pipeline(client: aiohttp.ClientSession, demo: str) -> None:
+    pipeline = await _create(
+        client, demo, "SELECT symbol, COUNT(*) AS n FROM stocks GROUP BY symbol"
+    )
+    async with client.get(f"/api/v1/pipelines/{pipeline['id']}/graph") as resp:
+        graph = await _json(resp)
+    labels = [n["label"] for n in graph["nodes"]]
+    assert labels[0] == "sse_source stocks" and labels[-1] == "sink console"
+    assert "window / GROUP BY" in labels
+    assert len(graph["edges"]) == len(graph["nodes"]) - 1

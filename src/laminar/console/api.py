@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from laminar.console.locate import refine
-from laminar.console.manager import Pipeline, PipelineManager
+from laminar.console.manager import Pipeline, PipelineManager, is_continuous
 from laminar.errors import LaminarError, SQLError
 from laminar.output import json_default
 from laminar.sql.continuous import ContinuousQuery
@@ -385,16 +385,18 @@ async def graph(request: web.Request) -> web.Response:
     nodes = [{"id": "source", "kind": "source", "label": f"sse_source {info['table']}",
               "rate": info["events_per_second"]}]
     if query is not None and query.staged is not None:
-        for n, stage in enumerate(query.staged.stages if hasattr(query.staged, "stages")
-                                  else []):
-            nodes.append({"id": f"op{n}", "kind": "operator", "label": type(stage).__name__,
-                          "rate": None})
+        for n, stage in enumerate(query.staged.stages):
+            label = _STAGE_LABELS.get(type(stage).__name__, type(stage).__name__)
+            nodes.append({"id": f"op{n}", "kind": "operator", "label": label, "rate": None})
     else:
         nodes.append({"id": "op0", "kind": "operator", "label": "SQL (DuckDB)", "rate": None})
     nodes.append({"id": "sink", "kind": "sink", "label": f"sink {info['sink']}",
                   "rate": info["rows_out"]})
     edges = [{"from": a["id"], "to": b["id"]} for a, b in itertools.pairwise(nodes)]
     return ok({"nodes": nodes, "edges": edges})
+
+
+_STAGE_LABELS = {"BatchQuery": "SQL (DuckDB)", "AggregateOperator": "window / GROUP BY"}
 
 
 async def validate(request: web.Request) -> web.Response:
@@ -440,10 +442,8 @@ async def run_sql(request: web.Request) -> web.Response:
     results = []
     try:
         statements = parse_statements(sql)
-        from laminar.console.manager import _is_continuous
-
         for stmt in statements:
-            if _is_continuous(eng, stmt):
+            if is_continuous(eng, stmt):
                 return error(
                     "a continuous query runs as a pipeline: POST /api/v1/pipelines",
                     line=stmt.line, column=stmt.column,

@@ -65,7 +65,7 @@ class PipelineManager:
     def run_script(self, sql: str, name: str | None = None) -> tuple[list[str], Pipeline | None]:
         """Run DDL in order; a continuous statement becomes a pipeline (at most one)."""
         statements = parse_statements(sql)
-        continuous = [s for s in statements if _is_continuous(self.engine, s)]
+        continuous = [s for s in statements if is_continuous(self.engine, s)]
         if len(continuous) > 1:
             extra = continuous[1]
             raise SQLError(
@@ -86,7 +86,7 @@ class PipelineManager:
         """A pipeline file: statements in order, each continuous one its own pipeline."""
         messages = []
         for stmt in parse_statements(sql):
-            if _is_continuous(self.engine, stmt):
+            if is_continuous(self.engine, stmt):
                 pipeline = self._create(stmt, None)
                 messages.append(f"pipeline {pipeline.id} ({pipeline.key}) started")
             else:
@@ -187,7 +187,7 @@ class PipelineManager:
         return self.pipelines.get(pipeline_id)
 
 
-def _is_continuous(engine: Engine, stmt: ast.Statement) -> bool:
+def is_continuous(engine: Engine, stmt: ast.Statement) -> bool:
     if isinstance(stmt, ast.InsertInto):
         return True
     if isinstance(stmt, ast.Select):
