@@ -80,7 +80,7 @@ async def test_console_end_to_end(browser: Any, screenshots: Path) -> None:
         pipeline = next(iter(console.manager.pipelines.values()))
         assert pipeline.query is not None
         target = pipeline.query.stats.rows_out + 20
-        rows_out = page.locator("#pipelines tbody tr").first.locator("td").nth(5)
+        rows_out = page.locator("#pipelines tbody tr").first.locator("td").nth(6)
         await expect(rows_out).to_have_text(re.compile(r"\d+"))
         await _expect_number_at_least(rows_out, target)
         assert await page.locator("#tail-count").inner_text() == paused_text

@@ -192,6 +192,7 @@ def describe(p: Pipeline, status: dict[int, dict[str, Any]]) -> dict[str, Any]:
         "uptime_s": round((end or now) - p.started_at, 3) if p.started_at else 0.0,
         "restarts": p.restarts,
         "rows_out": query.stats.rows_out if query is not None else 0,
+        "rows_per_second": round(p.rows_per_second(), 2),
         "events_per_second": row.get("events_per_second") or 0.0,
         "lag_p50_ms": row.get("lag_p50_ms"),
         "lag_p99_ms": row.get("lag_p99_ms"),
@@ -391,7 +392,7 @@ async def graph(request: web.Request) -> web.Response:
     else:
         nodes.append({"id": "op0", "kind": "operator", "label": "SQL (DuckDB)", "rate": None})
     nodes.append({"id": "sink", "kind": "sink", "label": f"sink {info['sink']}",
-                  "rate": info["rows_out"]})
+                  "rate": info["rows_per_second"], "rows": info["rows_out"]})
     edges = [{"from": a["id"], "to": b["id"]} for a, b in itertools.pairwise(nodes)]
     return ok({"nodes": nodes, "edges": edges})
 

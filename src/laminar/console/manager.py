@@ -18,6 +18,7 @@ import contextlib
 import itertools
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +51,20 @@ class Pipeline:
     task: asyncio.Task[Any] | None = None
     position: str = ""  # the last event id the previous run covered
     restarts: int = 0
+    _samples: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=64))
+
+    def rows_per_second(self, window_s: float = 10.0) -> float:
+        """Rows out per second over about the last ``window_s`` (sampled when asked)."""
+        now = time.monotonic()
+        rows = self.query.stats.rows_out if self.query is not None else 0
+        samples = self._samples
+        if samples and rows < samples[-1][1]:
+            samples.clear()  # a restart: the counter started again
+        samples.append((now, rows))
+        while len(samples) > 2 and now - samples[0][0] > window_s:
+            samples.popleft()
+        (t0, r0), (t1, r1) = samples[0], samples[-1]
+        return (r1 - r0) / (t1 - t0) if t1 > t0 else 0.0
 
 
 class PipelineManager:
