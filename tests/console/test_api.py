@@ -270,3 +270,19 @@ async def test_graph_of_an_aggregating_pipeline(client: aiohttp.ClientSession, d
     assert labels[0] == "sse_source stocks" and labels[-1] == "sink console"
     assert "window / GROUP BY" in labels
     assert len(graph["edges"]) == len(graph["nodes"]) - 1
+
+
+async def test_dedup_state_size_is_reported(client: aiohttp.ClientSession, demo: str) -> None:
+    table = TABLE.format(url=demo).replace(
+        "token = 'sekrit-value',", "token = 'sekrit-value', deduplicate_by = 'event_id',"
+    )
+    async with client.post("/api/v1/sql", json={"sql": table}) as resp:
+        assert resp.status == 200, await resp.text()
+    async with client.post("/api/v1/pipelines", json={"sql": "SELECT symbol FROM stocks"}) as r:
+        pid = (await _json(r))["pipeline"]["id"]
+
+    async def held() -> Any:
+        body = await _json(await client.get(f"/api/v1/pipelines/{pid}"))
+        return body["dedup_entries"] > 0
+
+    await _until(held)

@@ -107,6 +107,11 @@ class SSETableSource:
         empty without deduplicate_by). See RowBatch.dedup_mark."""
         return self._dedup.snapshot(upto) if self._dedup is not None else []
 
+    @property
+    def dedup_entries(self) -> int:
+        """Keys held by the de-duplication window (0 without deduplicate_by)."""
+        return len(self._dedup) if self._dedup is not None else 0
+
     def restore_dedup(self, entries: Sequence[tuple[Hashable, int]]) -> None:
         if self._dedup is not None:
             self._dedup.restore(entries)

@@ -56,7 +56,7 @@ function showDetail(p) {
   const info = [
     ["source table", p.table], ["sink", p.sink], ["connection", p.connection_status || "–"],
     ["last event id", p.last_event_id ?? "–"], ["committed Last-Event-ID", p.committed_event_id ?? "–"],
-    ["deduplicated events", p.events_deduplicated ?? 0],
+    ["de-duplication", `${p.dedup_entries ?? 0} keys held, ${p.events_deduplicated ?? 0} dropped`],
     ["window/group state", `${p.state_rows ?? 0} rows, ${p.state_bytes ?? 0} bytes`],
     ["restarts", p.restarts],
   ];
