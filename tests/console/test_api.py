@@ -286,3 +286,46 @@ async def test_dedup_state_size_is_reported(client: aiohttp.ClientSession, demo:
         return body["dedup_entries"] > 0
 
     await _until(held)
+
+
+async def test_pipelines_survive_a_restart_with_a_state_store(demo: str, tmp_path: Any) -> None:
+    from laminar.console.app import start_console
+    from laminar.runtime.state import StateStore
+    from laminar.sql.engine import Engine
+
+    auth = {"Authorization": "Bearer t"}
+
+    async def serve() -> tuple[Any, Any]:
+        store = StateStore.open(tmp_path)
+        console = await start_console(Engine(state=store), token="t")
+        console.manager.restore()
+        return store, console
+
+    store, console = await serve()
+    async with aiohttp.ClientSession(base_url=console.url, headers=auth) as client:
+        await _create(client, demo, "SELECT symbol FROM stocks")  # persisted: "p", running
+        async with client.post("/api/v1/pipelines", json={"sql": "SELECT price FROM stocks",
+                                                          "name": "idle"}) as resp:
+            idle = (await _json(resp))["pipeline"]["id"]
+        await client.post(f"/api/v1/pipelines/{idle}/stop")
+        await _until(lambda: _committed(client, "1"))
+    await console.close()
+    store.close()
+
+    store, console = await serve()
+    try:
+        async with aiohttp.ClientSession(base_url=console.url, headers=auth) as client:
+            pipelines = {p["name"]: p for p in
+                         (await _json(await client.get("/api/v1/pipelines")))["pipelines"]}
+            assert pipelines["p"]["state"] == "running"
+            assert pipelines["idle"]["state"] == "stopped"
+            async with client.post("/api/v1/pipelines", json={"sql": "SELECT 1 FROM stocks"}) as r:
+                assert (await _json(r))["pipeline"]["id"] == "3"  # ids are not reused
+    finally:
+        await console.close()
+        store.close()
+
+
+async def _committed(client: aiohttp.ClientSession, pid: str) -> Any:
+    body = await _json(await client.get(f"/api/v1/pipelines/{pid}"))
+    return body["committed_event_id"]

@@ -1,5 +1,8 @@
 """Pipelines managed over the API: create, stop, restart (with or without state), delete.
 
+With a state store, the pipelines created over the API are saved beside it
+(``laminar.console.saved``) and created again by the next ``laminar serve``.
+
 A pipeline is one continuous statement (a SELECT over a stream, or INSERT INTO)
 run by ``laminar.sql.pipelines.run_query`` as a task of the console's event
 loop, with a ``TeeSink`` that copies its output into its ``OutputTail``. Its
@@ -22,6 +25,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from laminar.console import saved
 from laminar.console.tail import OutputTail
 from laminar.console.tee import TeeSink
 from laminar.errors import LaminarError, SQLError
@@ -51,6 +55,7 @@ class Pipeline:
     task: asyncio.Task[Any] | None = None
     position: str = ""  # the last event id the previous run covered
     restarts: int = 0
+    saved: bool = True  # created over the API (a file's pipelines run again from the file)
     _samples: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=64))
 
     def rows_per_second(self, window_s: float = 10.0) -> float:
@@ -74,6 +79,42 @@ class PipelineManager:
         self.engine = engine
         self.pipelines: dict[str, Pipeline] = {}
         self._ids = itertools.count(1)
+        self._closing = False
+
+    # -- saved pipelines (console-pipelines.json beside the state store) ------------------
+
+    def save(self) -> None:
+        store = self.engine.state
+        if store is None:
+            return
+        saved.save(store.directory, [
+            {"id": p.id, "name": p.name, "sql": p.sql,
+             "running": p.state in ("running", "starting", "finished")}
+            for p in self.pipelines.values() if p.saved
+        ])
+
+    def restore(self) -> list[str]:
+        """Create the saved pipelines again; those that ran resume after their checkpoints."""
+        store = self.engine.state
+        if store is None:
+            return []
+        messages = []
+        for entry in saved.load(store.directory):
+            number = str(entry.get("id", ""))
+            pipeline = Pipeline(id=number, name=str(entry.get("name") or number), sql=entry["sql"],
+                                state="stopped")
+            self.pipelines[pipeline.id] = pipeline
+            if number.isdigit():
+                self._ids = itertools.count(max(int(number) + 1, next(self._ids)))
+            if not entry.get("running"):
+                continue
+            try:
+                self._start_statement(pipeline)
+                messages.append(f"pipeline {pipeline.id} ({pipeline.name}) restored")
+            except LaminarError as exc:
+                pipeline.state, pipeline.error = "failed", str(exc)
+                messages.append(f"pipeline {pipeline.id} ({pipeline.name}) failed: {exc}")
+        return messages
 
     # -- statements ---------------------------------------------------------------------
 
@@ -102,21 +143,23 @@ class PipelineManager:
         messages = []
         for stmt in parse_statements(sql):
             if is_continuous(self.engine, stmt):
-                pipeline = self._create(stmt, None)
+                pipeline = self._create(stmt, None, saved=False)
                 messages.append(f"pipeline {pipeline.id} ({pipeline.key}) started")
             else:
                 messages.append(_describe(self.engine.run_statement(stmt)))
         return messages
 
-    def _create(self, stmt: ast.Statement, name: str | None) -> Pipeline:
+    def _create(self, stmt: ast.Statement, name: str | None, *, saved: bool = True) -> Pipeline:
         query = self.engine.run_statement(stmt)
         if not isinstance(query, ContinuousQuery):  # pragma: no cover - checked by the caller
             raise SQLError("not a continuous query", line=stmt.line, column=stmt.column)
         number = next(self._ids)
-        pipeline = Pipeline(id=str(number), name=name or f"pipeline-{number}", sql=stmt.text)
+        pipeline = Pipeline(id=str(number), name=name or f"pipeline-{number}", sql=stmt.text,
+                            saved=saved)
         pipeline.key = self._unique_key(pipeline_key(query))
         self.pipelines[pipeline.id] = pipeline
         self._start(pipeline, query)
+        self.save()
         return pipeline
 
     def _unique_key(self, key: str) -> str:
@@ -170,13 +213,24 @@ class PipelineManager:
                 await task
         if pipeline.state in ("running", "starting"):
             pipeline.state = "stopped"
+        if not self._closing:
+            self.save()
 
     async def restart(self, pipeline: Pipeline, *, keep_state: bool = True) -> None:
         await self.stop(pipeline)
+        pipeline.restarts += 1
+        self._start_statement(pipeline, keep_state=keep_state)
+        self.save()
+
+    def _start_statement(self, pipeline: Pipeline, *, keep_state: bool = True) -> None:
+        """Plan the pipeline's statement again and start it."""
         (stmt,) = parse_statements(pipeline.sql)
         query = self.engine.run_statement(stmt)
         if not isinstance(query, ContinuousQuery):
-            raise SQLError("the pipeline's statement no longer reads a stream")
+            query_error = "the pipeline's statement no longer reads a stream"
+            raise SQLError(query_error, line=stmt.line, column=stmt.column)
+        if not pipeline.key:
+            pipeline.key = self._unique_key(pipeline_key(query))
         store = self.engine.state
         if keep_state:
             if pipeline.position and (store is None or not persists(query)):
@@ -185,15 +239,18 @@ class PipelineManager:
             pipeline.position = ""
             if store is not None:
                 store.forget_pipeline(pipeline.key)
-        pipeline.restarts += 1
         self._start(pipeline, query)
 
     async def delete(self, pipeline: Pipeline) -> None:
         await self.stop(pipeline)
         pipeline.tail.close()
         self.pipelines.pop(pipeline.id, None)
+        self.save()
 
     async def close(self) -> None:
+        """Stop every pipeline (the saved file keeps them as running: a restart resumes)."""
+        self.save()
+        self._closing = True
         for pipeline in list(self.pipelines.values()):
             await self.stop(pipeline)
             pipeline.tail.close()
