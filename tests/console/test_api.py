@@ -302,14 +302,21 @@ async def test_pipelines_survive_a_restart_with_a_state_store(demo: str, tmp_pat
         return store, console
 
     store, console = await serve()
+    table = TABLE.format(url=demo).replace("format = 'json',", "format = 'json', "
+                                           "persist_event_id = true,")
     async with aiohttp.ClientSession(base_url=console.url, headers=auth) as client:
-        await _create(client, demo, "SELECT symbol FROM stocks")  # persisted: "p", running
+        async with client.post("/api/v1/sql", json={"sql": table}) as resp:
+            assert resp.status == 200, await resp.text()
+        async with client.post("/api/v1/pipelines", json={"sql": "SELECT symbol FROM stocks",
+                                                          "name": "p"}) as resp:
+            assert resp.status == 201
         async with client.post("/api/v1/pipelines", json={"sql": "SELECT price FROM stocks",
                                                           "name": "idle"}) as resp:
             idle = (await _json(resp))["pipeline"]["id"]
         await client.post(f"/api/v1/pipelines/{idle}/stop")
         await _until(lambda: _committed(client, "1"))
     await console.close()
+    committed = int(store.checkpoint("stocks->stdout").last_event_id)  # type: ignore[union-attr]
     store.close()
 
     store, console = await serve()
@@ -319,6 +326,12 @@ async def test_pipelines_survive_a_restart_with_a_state_store(demo: str, tmp_pat
                          (await _json(await client.get("/api/v1/pipelines")))["pipelines"]}
             assert pipelines["p"]["state"] == "running"
             assert pipelines["idle"]["state"] == "stopped"
+
+            async def resumed() -> Any:
+                body = await _json(await client.get("/api/v1/pipelines/1"))
+                return body["last_event_id"]
+
+            assert int(await _until(resumed)) > committed  # after the checkpoint, not from 1
             async with client.post("/api/v1/pipelines", json={"sql": "SELECT 1 FROM stocks"}) as r:
                 assert (await _json(r))["pipeline"]["id"] == "3"  # ids are not reused
     finally:

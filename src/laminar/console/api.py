@@ -26,6 +26,7 @@ from laminar.sql.continuous import ContinuousQuery
 from laminar.sql.engine import Engine, Rows
 from laminar.sql.limits import ResultLimits, limited
 from laminar.sql.parser import parse_statements
+from laminar.sql.pipelines import persists
 
 MANAGER = web.AppKey("laminar_console_manager", PipelineManager)
 LIMITS = web.AppKey("laminar_console_limits", ResultLimits)
@@ -208,8 +209,12 @@ def describe(p: Pipeline, status: dict[int, dict[str, Any]]) -> dict[str, Any]:
 
 
 def _committed(p: Pipeline, query: ContinuousQuery | None) -> str | None:
+    """The id in the state store's checkpoint, else the last delivered batch's (no store)."""
     if query is None:
         return None
+    if p.store is not None and persists(query):
+        checkpoint = p.store.checkpoint(p.key)
+        return checkpoint.last_event_id if checkpoint is not None else None
     return query.position or p.position or None
 
 

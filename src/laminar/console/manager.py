@@ -56,6 +56,7 @@ class Pipeline:
     position: str = ""  # the last event id the previous run covered
     restarts: int = 0
     saved: bool = True  # created over the API (a file's pipelines run again from the file)
+    store: Any = None  # the engine's StateStore, where its checkpoints are committed
     _samples: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=64))
 
     def rows_per_second(self, window_s: float = 10.0) -> float:
@@ -179,6 +180,7 @@ class PipelineManager:
             else None
         )
         sink = TeeSink(query.table, pipeline.tail, inner)
+        pipeline.store = engine.state
         pipeline.query, pipeline.state, pipeline.error = query, "running", None
         pipeline.started_at, pipeline.stopped_at = time.time(), None
 
