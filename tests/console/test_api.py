@@ -342,3 +342,21 @@ async def test_pipelines_survive_a_restart_with_a_state_store(demo: str, tmp_pat
 async def _committed(client: aiohttp.ClientSession, pid: str) -> Any:
     body = await _json(await client.get(f"/api/v1/pipelines/{pid}"))
     return body["committed_event_id"]
+
+
+async def test_probe_route_uses_the_token_and_never_shows_it(
+    client: aiohttp.ClientSession, demo: str
+) -> None:
+    body = {"url": f"{demo}/secure/stocks", "seconds": 1, "options": {"token": "demo-token"}}
+    async with client.post("/api/v1/probe", json=body) as resp:
+        text = await resp.text()
+        assert resp.status == 200, text
+    report = json.loads(text)
+    assert report["events"] > 0 and "demo-token" not in text
+    assert "token = '${SSE_TOKEN}'" in report["ddl"]
+    async with client.post("/api/v1/probe", json={"url": f"{demo}/secure/stocks",
+                                                   "seconds": 1}) as resp:
+        assert resp.status == 400
+        assert set(await _json(resp)) == {"error", "line", "column"}
+    async with client.post("/api/v1/probe", json={"url": demo, "seconds": 99}) as resp:
+        assert resp.status == 400 and "seconds" in (await _json(resp))["error"]

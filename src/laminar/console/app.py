@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from aiohttp import web
@@ -44,9 +45,9 @@ class Console:
 
 
 def build_app(manager: PipelineManager, token: str | None, loopback_only: bool,
-              port_of: object, limits: ResultLimits) -> web.Application:
+              port_of: Callable[[], int], limits: ResultLimits) -> web.Application:
     app = web.Application(
-        middlewares=[security_middleware(token, port_of, loopback_only)],  # type: ignore[arg-type]
+        middlewares=[security_middleware(token, port_of, loopback_only)],
         client_max_size=api.MAX_BODY,
     )
     app[api.MANAGER] = manager
