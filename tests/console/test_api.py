@@ -107,6 +107,14 @@ async def test_pipeline_lifecycle_with_live_output(
     points = await _until(series)
     assert {"t", "events", "lag_ms", "processing_time_ms"} <= set(points[0])
 
+    async def own_logs() -> Any:
+        async with client.get(f"/api/v1/pipelines/{pid}/logs") as resp:
+            return (await _json(resp))["logs"]
+
+    logs = await _until(own_logs)
+    assert {entry["query_id"] for entry in logs} == {row["query_id"]}
+    assert any("connected" in entry["message"] for entry in logs)
+
     async with client.get(f"/api/v1/pipelines/{pid}/graph") as resp:
         graph = await _json(resp)
     assert next(n["kind"] for n in graph["nodes"]) == "source"

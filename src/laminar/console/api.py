@@ -349,7 +349,9 @@ async def metrics(request: web.Request) -> web.Response:
         "SELECT epoch(date_trunc('second', timestamp)) AS t, count(*) AS events, "
         "avg(lag_ms) AS lag_ms, avg(processing_time_ms) AS processing_time_ms "
         f"FROM system.connector_metrics WHERE query_id = {int(pipeline.query.id)} "
-        f"AND timestamp > now()::TIMESTAMP - INTERVAL {seconds} SECOND GROUP BY 1 ORDER BY 1"
+        f"AND timestamp > now()::TIMESTAMP - INTERVAL {seconds} SECOND "
+        # the current second is still filling: leave it out rather than draw a false dip
+        "AND timestamp < date_trunc('second', now()::TIMESTAMP) GROUP BY 1 ORDER BY 1"
     )
     try:
         rows = await system_rows(request, sql)
@@ -360,8 +362,9 @@ async def metrics(request: web.Request) -> web.Response:
 
 async def pipeline_logs(request: web.Request) -> web.Response:
     pipeline = _pipeline(request)
-    table = pipeline.query.table if pipeline.query is not None else ""
-    rows = await _logs(request, table)
+    query = pipeline.query
+    table = query.table if query is not None else ""
+    rows = await _logs(request, query.id if query is not None else -1)
     if pipeline.error:
         rows.insert(0, {"timestamp": pipeline.stopped_at, "level": "ERROR",
                         "table_name": table, "message": pipeline.error})
@@ -372,10 +375,8 @@ async def logs(request: web.Request) -> web.Response:
     return ok({"logs": await _logs(request, None)})
 
 
-async def _logs(request: web.Request, table: str | None) -> list[dict[str, Any]]:
-    where = ""
-    if table is not None:
-        where = "WHERE table_name = '" + table.replace("'", "''") + "' "
+async def _logs(request: web.Request, query_id: int | None) -> list[dict[str, Any]]:
+    where = f"WHERE query_id = {int(query_id)} " if query_id is not None else ""
     return await system_rows(
         request,
         "SELECT timestamp, level, table_name, query_id, message FROM system.connector_logs "
