@@ -138,3 +138,8 @@ async def test_monitoring_routes_are_served_behind_the_console_token(console: Co
             headers={"Authorization": f"Bearer {TOKEN}"},
         ) as resp:
             assert resp.status == 400 and "rows" in (await resp.json())["error"]
+
+
+async def test_console_token_is_validated() -> None:
+    with pytest.raises(ConfigError, match="--console-token"):
+        await start_console(Engine(), token="two words")

@@ -17,7 +17,7 @@ from aiohttp import web
 from laminar.console import api
 from laminar.console.auth import check_bind, security_middleware
 from laminar.console.manager import PipelineManager
-from laminar.errors import LaminarError
+from laminar.errors import ConfigError, LaminarError
 from laminar.observability import server as monitoring
 from laminar.observability.access import is_loopback
 from laminar.sql.engine import Engine
@@ -76,6 +76,12 @@ async def start_console(
     """Serve the console for ``engine`` on ``host:port``; see the module docstring."""
     if token is None:
         token = os.environ.get(TOKEN_ENV) or secrets.token_urlsafe(24)
+    if token and (token != token.strip() or any(c.isspace() or ord(c) < 32 for c in token)):
+        raise ConfigError(
+            f"--console-token / {TOKEN_ENV}: the token contains whitespace or control "
+            "characters; use printable characters only (e.g. `openssl rand -hex 16`)",
+            option="console_token",
+        )
     token = token or None
     check_bind(host, token)
     manager = PipelineManager(engine)
