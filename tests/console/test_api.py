@@ -368,3 +368,22 @@ async def test_probe_route_uses_the_token_and_never_shows_it(
         assert set(await _json(resp)) == {"error", "line", "column"}
     async with client.post("/api/v1/probe", json={"url": demo, "seconds": 99}) as resp:
         assert resp.status == 400 and "seconds" in (await _json(resp))["error"]
+
+
+async def test_connections_are_redacted_as_show_connections(
+    client: aiohttp.ClientSession, demo: str
+) -> None:
+    sql = (f"CREATE CONNECTION feed FROM sse_source WITH (endpoint = '{demo}/stocks?api_key=k1', "
+           "token = 'hidden-token', headers = '{\"X-Secret\": \"hidden-header\"}')")
+    async with client.post("/api/v1/sql", json={"sql": sql}) as resp:
+        assert resp.status == 200, await resp.text()
+    async with client.get("/api/v1/connections") as resp:
+        text = await resp.text()
+    for secret in ("hidden-token", "hidden-header", "k1"):
+        assert secret not in text
+    (conn,) = json.loads(text)["connections"]
+    async with client.post("/api/v1/sql", json={"sql": "SHOW CONNECTIONS"}) as resp:
+        shown = (await _json(resp))["results"][0]
+    row = dict(zip(shown["columns"], shown["rows"][0], strict=True))
+    assert conn["options"] == json.loads(row["options"])
+    assert conn["endpoint"] == row["endpoint"]
