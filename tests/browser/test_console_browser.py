@@ -101,6 +101,12 @@ async def test_console_end_to_end(browser: Any, screenshots: Path) -> None:
         await expect(page.locator("#editor-error")).to_contain_text("line 2, column 3")
         await page.screenshot(path=str(screenshots / "console-error.png"))
 
+        # the catalog browser and the logs tab
+        await page.click("#nav-catalog")
+        await expect(page.locator("#catalog-tables")).to_contain_text("stocks")
+        await page.click("#nav-logs")
+        await expect(page.locator("#logs")).to_contain_text("connected")
+
         # stop the pipeline
         await page.click("#nav-pipelines")
         await page.click("#stop")
