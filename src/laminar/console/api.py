@@ -395,7 +395,9 @@ async def graph(request: web.Request) -> web.Response:
     if query is not None and query.staged is not None:
         for n, stage in enumerate(query.staged.stages):
             label = _STAGE_LABELS.get(type(stage).__name__, type(stage).__name__)
-            nodes.append({"id": f"op{n}", "kind": "operator", "label": label, "rate": None})
+            held = info["state_rows"] if label == "window / GROUP BY" else None
+            nodes.append({"id": f"op{n}", "kind": "operator", "label": label, "rate": None,
+                          "detail": f"{held or 0} rows held" if held is not None else None})
     else:
         nodes.append({"id": "op0", "kind": "operator", "label": "SQL (DuckDB)", "rate": None})
     nodes.append({"id": "sink", "kind": "sink", "label": f"sink {info['sink']}",

@@ -97,7 +97,7 @@ function drawGraph({ nodes }) {
     const rate = document.createElementNS(ns, "text");
     rate.setAttribute("x", String(x + 8)); rate.setAttribute("y", "54");
     rate.textContent = n.kind === "sink" ? `${fmtNumber(n.rate)} rows/s · ${n.rows}` :
-      n.rate === null ? "" : `${fmtNumber(n.rate)} ev/s`;
+      n.rate !== null ? `${fmtNumber(n.rate)} ev/s` : n.detail ?? "";
     g.append(rect, label, rate);
     parts.push(g);
     if (i > 0) {
