@@ -387,3 +387,13 @@ async def test_connections_are_redacted_as_show_connections(
     row = dict(zip(shown["columns"], shown["rows"][0], strict=True))
     assert conn["options"] == json.loads(row["options"])
     assert conn["endpoint"] == row["endpoint"]
+
+
+async def test_validate_is_capped_and_keeps_the_console_responsive(
+    client: aiohttp.ClientSession,
+) -> None:
+    async with client.post(
+        "/api/v1/validate", json={"sql": "SELECT * FROM range(100000000)"}
+    ) as resp:
+        (err,) = (await _json(resp))["errors"]
+    assert "LAMINAR_SQL_MAX_ROWS" in err["error"]

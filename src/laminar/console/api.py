@@ -22,6 +22,7 @@ from laminar.console.locate import refine
 from laminar.console.manager import Pipeline, PipelineManager, is_continuous
 from laminar.errors import LaminarError, SQLError
 from laminar.output import json_default
+from laminar.sql import ast
 from laminar.sql.continuous import ContinuousQuery
 from laminar.sql.engine import Engine, Rows
 from laminar.sql.limits import ResultLimits, limited
@@ -416,20 +417,25 @@ async def validate(request: web.Request) -> web.Response:
     if sql is None:
         return error('send {"sql": "…"}')
     scratch = _scratch(engine(request))
-    count = 0
-    stmt = None
-    try:
+    done: list[Any] = []
+
+    def check_all() -> None:
         for stmt in parse_statements(sql):
+            done.append(stmt)
             result = scratch.run_statement(stmt)
             if isinstance(result, ContinuousQuery):
                 result.close()
-            count += 1
+
+    try:
+        # off the loop and capped: a one-shot SELECT is bound by running it
+        with limited(request.app[LIMITS]):
+            await asyncio.to_thread(check_all)
     except LaminarError as exc:
         found = located(exc)
-        if stmt is not None:
-            found = refine(found, stmt.text, stmt.line, stmt.column)
+        if done:
+            found = refine(found, done[-1].text, done[-1].line, done[-1].column)
         return ok({"valid": False, "errors": [found]})
-    return ok({"valid": True, "errors": [], "statements": count})
+    return ok({"valid": True, "errors": [], "statements": len(done)})
 
 
 def _scratch(eng: Engine) -> Engine:
@@ -459,8 +465,11 @@ async def run_sql(request: web.Request) -> web.Response:
                     line=stmt.line, column=stmt.column,
                 )
         for stmt in statements:
-            with limited(request.app[LIMITS]):
-                result = await asyncio.to_thread(eng.run_statement, stmt)
+            if isinstance(stmt, ast.Select):  # over system tables: off the loop, capped
+                with limited(request.app[LIMITS]):
+                    result = await asyncio.to_thread(eng.run_statement, stmt)
+            else:  # DDL on the loop: the state store's transactions stay on one thread
+                result = eng.run_statement(stmt)
             if isinstance(result, Rows):
                 results.append({"columns": result.columns, "types": result.types,
                                 "rows": [list(r) for r in result.rows]})
@@ -472,8 +481,6 @@ async def run_sql(request: web.Request) -> web.Response:
 
 
 def _show(eng: Engine, kind: str) -> list[dict[str, Any]]:
-    from laminar.sql import ast
-
     result = eng.run_statement(ast.Show(kind=kind))
     assert isinstance(result, Rows)
     rows = result.as_dicts()
