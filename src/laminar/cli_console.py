@@ -159,6 +159,8 @@ async def _serve_async(engine: Any, args: argparse.Namespace, texts: list[str]) 
         engine, args.console_host, args.console_port, token=args.console_token
     )
     try:
+        for message in console.manager.restore():  # pipelines created over the API before
+            print(message, file=sys.stderr, flush=True)
         for text in texts:
             for message in console.manager.run_file(text):
                 print(message, file=sys.stderr, flush=True)

@@ -80,7 +80,7 @@ async def test_console_end_to_end(browser: Any, screenshots: Path) -> None:
         pipeline = next(iter(console.manager.pipelines.values()))
         assert pipeline.query is not None
         target = pipeline.query.stats.rows_out + 20
-        rows_out = page.locator("#pipelines tbody tr").first.locator("td").nth(5)
+        rows_out = page.locator("#pipelines tbody tr").first.locator("td").nth(6)
         await expect(rows_out).to_have_text(re.compile(r"\d+"))
         await _expect_number_at_least(rows_out, target)
         assert await page.locator("#tail-count").inner_text() == paused_text
@@ -98,8 +98,14 @@ async def test_console_end_to_end(browser: Any, screenshots: Path) -> None:
         await expect(page.locator(".cm-lintRange-error").first).to_be_visible()
         await page.click("#create-pipeline")
         await expect(page.locator("#editor-error")).to_contain_text("nosuch")
-        await expect(page.locator("#editor-error")).to_contain_text("line 1")
+        await expect(page.locator("#editor-error")).to_contain_text("line 2, column 3")
         await page.screenshot(path=str(screenshots / "console-error.png"))
+
+        # the catalog browser and the logs tab
+        await page.click("#nav-catalog")
+        await expect(page.locator("#catalog-tables")).to_contain_text("stocks")
+        await page.click("#nav-logs")
+        await expect(page.locator("#logs")).to_contain_text("connected")
 
         # stop the pipeline
         await page.click("#nav-pipelines")

@@ -107,6 +107,14 @@ async def test_pipeline_lifecycle_with_live_output(
     points = await _until(series)
     assert {"t", "events", "lag_ms", "processing_time_ms"} <= set(points[0])
 
+    async def own_logs() -> Any:
+        async with client.get(f"/api/v1/pipelines/{pid}/logs") as resp:
+            return (await _json(resp))["logs"]
+
+    logs = await _until(own_logs)
+    assert {entry["query_id"] for entry in logs} == {row["query_id"]}
+    assert any("connected" in entry["message"] for entry in logs)
+
     async with client.get(f"/api/v1/pipelines/{pid}/graph") as resp:
         graph = await _json(resp)
     assert next(n["kind"] for n in graph["nodes"]) == "source"
@@ -153,6 +161,19 @@ async def test_restart_with_state_resumes_after_the_last_id(
     first_id = int(await _until(resumed))
     assert first_id > before  # with state: no replay from 1
 
+    async def passed(mark: int) -> Any:
+        body = await _json(await client.get(f"/api/v1/pipelines/{pid}"))
+        return body["last_event_id"] and int(body["last_event_id"]) > mark
+
+    await _until(lambda: passed(first_id + 5))
+    await client.post(f"/api/v1/pipelines/{pid}/restart", json={"state": False})
+
+    async def afresh() -> Any:
+        body = await _json(await client.get(f"/api/v1/pipelines/{pid}"))
+        return body["last_event_id"] and int(body["last_event_id"]) <= first_id
+
+    await _until(afresh)  # without state: the feed starts again from its first id
+
 
 async def test_validate_reports_line_and_column(client: aiohttp.ClientSession, demo: str) -> None:
     await client.post("/api/v1/sql", json={"sql": TABLE.format(url=demo)})
@@ -162,7 +183,7 @@ async def test_validate_reports_line_and_column(client: aiohttp.ClientSession, d
         body = await _json(resp)
     assert body["valid"] is False
     (err,) = body["errors"]
-    assert err["line"] == 1 and err["column"] == 1 and "nosuch" in err["error"]
+    assert (err["line"], err["column"]) == (3, 7) and "nosuch" in err["error"]
     async with client.post("/api/v1/validate", json={"sql": "SELECT 1;\nSELEC x"}) as resp:
         (err,) = (await _json(resp))["errors"]
     assert err["line"] == 2
@@ -198,6 +219,7 @@ async def test_errors_have_error_line_column(client: aiohttp.ClientSession) -> N
         assert r.status == 400
         body = await _json(r)
     assert set(body) == {"error", "line", "column"} and "nowhere" in body["error"]
+    assert (body["line"], body["column"]) == (2, 3)
     async with client.post("/api/v1/pipelines", json={"nope": 1}) as r:
         assert r.status == 400 and set(await _json(r)) == {"error", "line", "column"}
     async with client.post("/api/v1/sql", json={"sql": "SELECT * FROM range(100000)"}) as r:
@@ -209,3 +231,169 @@ async def test_logs_and_health(client: aiohttp.ClientSession) -> None:
         assert resp.status == 200 and "logs" in await _json(resp)
     async with client.get("/api/v1/health") as resp:
         assert resp.status == 200
+
+
+async def test_validate_points_at_the_unknown_name(
+    client: aiohttp.ClientSession, demo: str
+) -> None:
+    await client.post("/api/v1/sql", json={"sql": TABLE.format(url=demo)})
+    sql = "SELECT 1;\nSELECT symbol,\n  'nosuch', nosuch FROM stocks"
+    async with client.post("/api/v1/validate", json={"sql": sql}) as resp:
+        (err,) = (await _json(resp))["errors"]
+    assert (err["line"], err["column"]) == (3, 13)
+    async with client.post("/api/v1/validate", json={"sql": "SELECT *\nFROM nowhere"}) as resp:
+        (err,) = (await _json(resp))["errors"]
+    assert (err["line"], err["column"]) == (2, 6)
+
+
+async def test_another_laminar_reads_the_output_with_sse_source(
+    client: aiohttp.ClientSession, console: Console, demo: str
+) -> None:
+    from laminar.sql.engine import Engine
+    from tests.console.conftest import TOKEN
+
+    pipeline = await _create(client, demo, "SELECT symbol, volume FROM stocks")
+    downstream = Engine(env={"CONSOLE_TOKEN": TOKEN})
+    downstream.execute(
+        "CREATE TABLE upstream (payload JSON, event_id TEXT) WITH (connector = 'sse_source', "
+        f"format = 'json', endpoint = '{console.url}/api/v1/pipelines/{pipeline['id']}/output', "
+        "token = '${CONSOLE_TOKEN}', event_type_filter = '[\"message\"]')"
+    )
+    (query,) = downstream.execute("SELECT payload, event_id FROM upstream LIMIT 3")
+    batches = []
+    async for lines in query.json_batches():  # type: ignore[union-attr]
+        batches.extend(json.loads(line) for line in lines)
+    assert [int(b["event_id"]) for b in batches] == sorted(int(b["event_id"]) for b in batches)
+    rows = batches[0]["payload"]
+    assert isinstance(rows, list) and set(rows[0]) == {"symbol", "volume"}
+
+
+async def test_graph_of_an_aggregating_pipeline(client: aiohttp.ClientSession, demo: str) -> None:
+    pipeline = await _create(
+        client, demo, "SELECT symbol, COUNT(*) AS n FROM stocks GROUP BY symbol"
+    )
+    async with client.get(f"/api/v1/pipelines/{pipeline['id']}/graph") as resp:
+        graph = await _json(resp)
+    labels = [n["label"] for n in graph["nodes"]]
+    assert labels[0] == "sse_source stocks" and labels[-1] == "sink console"
+    assert "window / GROUP BY" in labels
+    assert len(graph["edges"]) == len(graph["nodes"]) - 1
+
+
+async def test_dedup_state_size_is_reported(client: aiohttp.ClientSession, demo: str) -> None:
+    table = TABLE.format(url=demo).replace(
+        "token = 'sekrit-value',", "token = 'sekrit-value', deduplicate_by = 'event_id',"
+    )
+    async with client.post("/api/v1/sql", json={"sql": table}) as resp:
+        assert resp.status == 200, await resp.text()
+    async with client.post("/api/v1/pipelines", json={"sql": "SELECT symbol FROM stocks"}) as r:
+        pid = (await _json(r))["pipeline"]["id"]
+
+    async def held() -> Any:
+        body = await _json(await client.get(f"/api/v1/pipelines/{pid}"))
+        return body["dedup_entries"] > 0
+
+    await _until(held)
+
+
+async def test_pipelines_survive_a_restart_with_a_state_store(demo: str, tmp_path: Any) -> None:
+    from laminar.console.app import start_console
+    from laminar.runtime.state import StateStore
+    from laminar.sql.engine import Engine
+
+    auth = {"Authorization": "Bearer t"}
+
+    async def serve() -> tuple[Any, Any]:
+        store = StateStore.open(tmp_path)
+        console = await start_console(Engine(state=store), token="t")
+        console.manager.restore()
+        return store, console
+
+    store, console = await serve()
+    table = TABLE.format(url=demo).replace("format = 'json',", "format = 'json', "
+                                           "persist_event_id = true,")
+    async with aiohttp.ClientSession(base_url=console.url, headers=auth) as client:
+        async with client.post("/api/v1/sql", json={"sql": table}) as resp:
+            assert resp.status == 200, await resp.text()
+        async with client.post("/api/v1/pipelines", json={"sql": "SELECT symbol FROM stocks",
+                                                          "name": "p"}) as resp:
+            assert resp.status == 201
+        async with client.post("/api/v1/pipelines", json={"sql": "SELECT price FROM stocks",
+                                                          "name": "idle"}) as resp:
+            idle = (await _json(resp))["pipeline"]["id"]
+        await client.post(f"/api/v1/pipelines/{idle}/stop")
+        await _until(lambda: _committed(client, "1"))
+    await console.close()
+    committed = int(store.checkpoint("stocks->stdout").last_event_id)  # type: ignore[union-attr]
+    store.close()
+
+    store, console = await serve()
+    try:
+        async with aiohttp.ClientSession(base_url=console.url, headers=auth) as client:
+            pipelines = {p["name"]: p for p in
+                         (await _json(await client.get("/api/v1/pipelines")))["pipelines"]}
+            assert pipelines["p"]["state"] == "running"
+            assert pipelines["idle"]["state"] == "stopped"
+
+            async def resumed() -> Any:
+                body = await _json(await client.get("/api/v1/pipelines/1"))
+                return body["last_event_id"]
+
+            assert int(await _until(resumed)) > committed  # after the checkpoint, not from 1
+            async with client.post("/api/v1/pipelines", json={"sql": "SELECT 1 FROM stocks"}) as r:
+                assert (await _json(r))["pipeline"]["id"] == "3"  # ids are not reused
+    finally:
+        await console.close()
+        store.close()
+
+
+async def _committed(client: aiohttp.ClientSession, pid: str) -> Any:
+    body = await _json(await client.get(f"/api/v1/pipelines/{pid}"))
+    return body["committed_event_id"]
+
+
+async def test_probe_route_uses_the_token_and_never_shows_it(
+    client: aiohttp.ClientSession, demo: str
+) -> None:
+    body = {"url": f"{demo}/secure/stocks", "seconds": 1, "options": {"token": "demo-token"}}
+    async with client.post("/api/v1/probe", json=body) as resp:
+        text = await resp.text()
+        assert resp.status == 200, text
+    report = json.loads(text)
+    assert report["events"] > 0 and "demo-token" not in text
+    assert "token = '${SSE_TOKEN}'" in report["ddl"]
+    async with client.post("/api/v1/probe", json={"url": f"{demo}/secure/stocks",
+                                                   "seconds": 1}) as resp:
+        assert resp.status == 400
+        assert set(await _json(resp)) == {"error", "line", "column"}
+    async with client.post("/api/v1/probe", json={"url": demo, "seconds": 99}) as resp:
+        assert resp.status == 400 and "seconds" in (await _json(resp))["error"]
+
+
+async def test_connections_are_redacted_as_show_connections(
+    client: aiohttp.ClientSession, demo: str
+) -> None:
+    sql = (f"CREATE CONNECTION feed FROM sse_source WITH (endpoint = '{demo}/stocks?api_key=k1', "
+           "token = 'hidden-token', headers = '{\"X-Secret\": \"hidden-header\"}')")
+    async with client.post("/api/v1/sql", json={"sql": sql}) as resp:
+        assert resp.status == 200, await resp.text()
+    async with client.get("/api/v1/connections") as resp:
+        text = await resp.text()
+    for secret in ("hidden-token", "hidden-header", "k1"):
+        assert secret not in text
+    (conn,) = json.loads(text)["connections"]
+    async with client.post("/api/v1/sql", json={"sql": "SHOW CONNECTIONS"}) as resp:
+        shown = (await _json(resp))["results"][0]
+    row = dict(zip(shown["columns"], shown["rows"][0], strict=True))
+    assert conn["options"] == json.loads(row["options"])
+    assert conn["endpoint"] == row["endpoint"]
+
+
+async def test_validate_is_capped_and_keeps_the_console_responsive(
+    client: aiohttp.ClientSession,
+) -> None:
+    async with client.post(
+        "/api/v1/validate", json={"sql": "SELECT * FROM range(100000000)"}
+    ) as resp:
+        (err,) = (await _json(resp))["errors"]
+    assert "LAMINAR_SQL_MAX_ROWS" in err["error"]

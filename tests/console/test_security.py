@@ -122,3 +122,24 @@ def test_tokens_compare_whole_values() -> None:
     assert tokens_equal("abc", "abc")
     assert not tokens_equal("abc", "abcd") and not tokens_equal(None, "abc")
     assert not tokens_equal("", "abc")
+
+
+async def test_monitoring_routes_are_served_behind_the_console_token(console: Console) -> None:
+    async with ClientSession() as session:
+        for path in ("/metrics", "/healthz", "/status"):
+            async with session.get(console.url + path) as resp:
+                assert resp.status == 401, path
+            async with session.get(
+                console.url + path, headers={"Authorization": f"Bearer {TOKEN}"}
+            ) as resp:
+                assert resp.status == 200, path
+        async with session.post(
+            console.url + "/sql", data="SELECT * FROM range(100000)",
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        ) as resp:
+            assert resp.status == 400 and "rows" in (await resp.json())["error"]
+
+
+async def test_console_token_is_validated() -> None:
+    with pytest.raises(ConfigError, match="--console-token"):
+        await start_console(Engine(), token="two words")

@@ -154,3 +154,36 @@ def test_cli_status_sends_the_token_from_the_environment(tmp_path) -> None:
     finally:
         holder["loop"].call_soon_threadsafe(holder["loop"].stop)
         thread.join(30)
+
+
+def test_cli_run_warns_on_a_public_metrics_host_and_takes_a_token(tmp_path) -> None:
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "laminar", "demo-server", "--port", "0", "--rate", "200"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert demo.stdout is not None
+        url = demo.stdout.readline().strip()
+        pipeline = tmp_path / "p.sql"
+        pipeline.write_text(
+            "CREATE TABLE s (symbol TEXT) WITH (connector = 'sse_source', "
+            f"endpoint = '{url}/stocks?count=20', format = 'json');\nSELECT symbol FROM s;\n"
+        )
+        run = subprocess.run(
+            [sys.executable, "-m", "laminar", "run", str(pipeline), "--state-dir", "none",
+             "--metrics-port", "0", "--metrics-host", "0.0.0.0", "--metrics-token", "tok-9"],
+            capture_output=True, text=True, timeout=120,
+        )
+        assert run.returncode == 0, run.stderr
+        assert "warning: the monitoring port binds 0.0.0.0" in run.stderr
+        assert "bearer token" in run.stderr and "tok-9" not in run.stderr
+        assert len(run.stdout.splitlines()) == 20
+        bad = subprocess.run(
+            [sys.executable, "-m", "laminar", "run", str(pipeline), "--state-dir", "none",
+             "--metrics-port", "0", "--metrics-token", "a b"],
+            capture_output=True, text=True, timeout=120,
+        )
+        assert bad.returncode == 1 and "--metrics-token" in bad.stderr
+    finally:
+        demo.terminate()
+        demo.wait(30)

@@ -18,13 +18,16 @@ from typing import Any
 
 from aiohttp import web
 
-from laminar.console.manager import Pipeline, PipelineManager
+from laminar.console.locate import refine
+from laminar.console.manager import Pipeline, PipelineManager, is_continuous
 from laminar.errors import LaminarError, SQLError
 from laminar.output import json_default
+from laminar.sql import ast
 from laminar.sql.continuous import ContinuousQuery
 from laminar.sql.engine import Engine, Rows
 from laminar.sql.limits import ResultLimits, limited
 from laminar.sql.parser import parse_statements
+from laminar.sql.pipelines import persists
 
 MANAGER = web.AppKey("laminar_console_manager", PipelineManager)
 LIMITS = web.AppKey("laminar_console_limits", ResultLimits)
@@ -82,8 +85,23 @@ def located(exc: LaminarError) -> dict[str, Any]:
     return {"error": text, "line": line, "column": column}
 
 
-def _laminar_error(exc: LaminarError, status: int = 400) -> web.Response:
-    return web.json_response(located(exc), status=status)
+def _laminar_error(exc: LaminarError, status: int = 400, sql: str | None = None) -> web.Response:
+    found = located(exc)
+    if sql is not None:
+        found = _at_name(sql, found)
+    return web.json_response(found, status=status)
+
+
+def _at_name(sql: str, found: dict[str, Any]) -> dict[str, Any]:
+    """``found`` moved onto the name it is about, within the statement it points at."""
+    try:
+        statements = parse_statements(sql)
+    except LaminarError:
+        return found
+    for stmt in statements:
+        if (stmt.line, stmt.column) == (found["line"], found["column"]):
+            return refine(found, stmt.text, stmt.line, stmt.column)
+    return found
 
 
 def dumps(payload: Any) -> str:
@@ -176,6 +194,7 @@ def describe(p: Pipeline, status: dict[int, dict[str, Any]]) -> dict[str, Any]:
         "uptime_s": round((end or now) - p.started_at, 3) if p.started_at else 0.0,
         "restarts": p.restarts,
         "rows_out": query.stats.rows_out if query is not None else 0,
+        "rows_per_second": round(p.rows_per_second(), 2),
         "events_per_second": row.get("events_per_second") or 0.0,
         "lag_p50_ms": row.get("lag_p50_ms"),
         "lag_p99_ms": row.get("lag_p99_ms"),
@@ -183,6 +202,7 @@ def describe(p: Pipeline, status: dict[int, dict[str, Any]]) -> dict[str, Any]:
         "last_event_id": row.get("last_event_id"),
         "committed_event_id": _committed(p, query),
         "events_deduplicated": row.get("events_deduplicated"),
+        "dedup_entries": query.source.dedup_entries if query is not None else 0,
         "state_rows": row.get("state_rows"),
         "state_bytes": row.get("state_bytes"),
         "output": {"last_id": p.tail.last_id, "subscribers": p.tail.subscribers},
@@ -190,8 +210,12 @@ def describe(p: Pipeline, status: dict[int, dict[str, Any]]) -> dict[str, Any]:
 
 
 def _committed(p: Pipeline, query: ContinuousQuery | None) -> str | None:
+    """The id in the state store's checkpoint, else the last delivered batch's (no store)."""
     if query is None:
         return None
+    if p.store is not None and persists(query):
+        checkpoint = p.store.checkpoint(p.key)
+        return checkpoint.last_event_id if checkpoint is not None else None
     return query.position or p.position or None
 
 
@@ -225,7 +249,7 @@ async def create_pipeline(request: web.Request) -> web.Response:
     try:
         messages, pipeline = manager(request).run_script(sql, name)  # synchronous
     except LaminarError as exc:
-        return _laminar_error(exc)
+        return _laminar_error(exc, sql=sql)
     if pipeline is None:
         return error(
             "the SQL has no continuous query (a SELECT over a stream, or INSERT INTO); its "
@@ -280,7 +304,10 @@ async def output(request: web.Request) -> web.StreamResponse:
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store",
                  "X-Accel-Buffering": "no"}
     )
-    await response.prepare(request)
+    try:
+        await response.prepare(request)
+    except ConnectionResetError:
+        return response  # the client went away before the headers
     columns = pipeline.query.columns if pipeline.query is not None else []
     subscription = pipeline.tail.subscribe(after)
     try:
@@ -323,7 +350,9 @@ async def metrics(request: web.Request) -> web.Response:
         "SELECT epoch(date_trunc('second', timestamp)) AS t, count(*) AS events, "
         "avg(lag_ms) AS lag_ms, avg(processing_time_ms) AS processing_time_ms "
         f"FROM system.connector_metrics WHERE query_id = {int(pipeline.query.id)} "
-        f"AND timestamp > now()::TIMESTAMP - INTERVAL {seconds} SECOND GROUP BY 1 ORDER BY 1"
+        f"AND timestamp > now()::TIMESTAMP - INTERVAL {seconds} SECOND "
+        # the current second is still filling: leave it out rather than draw a false dip
+        "AND timestamp < date_trunc('second', now()::TIMESTAMP) GROUP BY 1 ORDER BY 1"
     )
     try:
         rows = await system_rows(request, sql)
@@ -334,8 +363,9 @@ async def metrics(request: web.Request) -> web.Response:
 
 async def pipeline_logs(request: web.Request) -> web.Response:
     pipeline = _pipeline(request)
-    table = pipeline.query.table if pipeline.query is not None else ""
-    rows = await _logs(request, table)
+    query = pipeline.query
+    table = query.table if query is not None else ""
+    rows = await _logs(request, query.id if query is not None else -1)
     if pipeline.error:
         rows.insert(0, {"timestamp": pipeline.stopped_at, "level": "ERROR",
                         "table_name": table, "message": pipeline.error})
@@ -346,10 +376,8 @@ async def logs(request: web.Request) -> web.Response:
     return ok({"logs": await _logs(request, None)})
 
 
-async def _logs(request: web.Request, table: str | None) -> list[dict[str, Any]]:
-    where = ""
-    if table is not None:
-        where = "WHERE table_name = '" + table.replace("'", "''") + "' "
+async def _logs(request: web.Request, query_id: int | None) -> list[dict[str, Any]]:
+    where = f"WHERE query_id = {int(query_id)} " if query_id is not None else ""
     return await system_rows(
         request,
         "SELECT timestamp, level, table_name, query_id, message FROM system.connector_logs "
@@ -366,16 +394,20 @@ async def graph(request: web.Request) -> web.Response:
     nodes = [{"id": "source", "kind": "source", "label": f"sse_source {info['table']}",
               "rate": info["events_per_second"]}]
     if query is not None and query.staged is not None:
-        for n, stage in enumerate(query.staged.stages if hasattr(query.staged, "stages")
-                                  else []):
-            nodes.append({"id": f"op{n}", "kind": "operator", "label": type(stage).__name__,
-                          "rate": None})
+        for n, stage in enumerate(query.staged.stages):
+            label = _STAGE_LABELS.get(type(stage).__name__, type(stage).__name__)
+            held = info["state_rows"] if label == "window / GROUP BY" else None
+            nodes.append({"id": f"op{n}", "kind": "operator", "label": label, "rate": None,
+                          "detail": f"{held or 0} rows held" if held is not None else None})
     else:
         nodes.append({"id": "op0", "kind": "operator", "label": "SQL (DuckDB)", "rate": None})
     nodes.append({"id": "sink", "kind": "sink", "label": f"sink {info['sink']}",
-                  "rate": info["rows_out"]})
+                  "rate": info["rows_per_second"], "rows": info["rows_out"]})
     edges = [{"from": a["id"], "to": b["id"]} for a, b in itertools.pairwise(nodes)]
     return ok({"nodes": nodes, "edges": edges})
+
+
+_STAGE_LABELS = {"BatchQuery": "SQL (DuckDB)", "AggregateOperator": "window / GROUP BY"}
 
 
 async def validate(request: web.Request) -> web.Response:
@@ -385,16 +417,25 @@ async def validate(request: web.Request) -> web.Response:
     if sql is None:
         return error('send {"sql": "…"}')
     scratch = _scratch(engine(request))
-    try:
-        count = 0
+    done: list[Any] = []
+
+    def check_all() -> None:
         for stmt in parse_statements(sql):
+            done.append(stmt)
             result = scratch.run_statement(stmt)
             if isinstance(result, ContinuousQuery):
                 result.close()
-            count += 1
+
+    try:
+        # off the loop and capped: a one-shot SELECT is bound by running it
+        with limited(request.app[LIMITS]):
+            await asyncio.to_thread(check_all)
     except LaminarError as exc:
-        return ok({"valid": False, "errors": [located(exc)]})
-    return ok({"valid": True, "errors": [], "statements": count})
+        found = located(exc)
+        if done:
+            found = refine(found, done[-1].text, done[-1].line, done[-1].column)
+        return ok({"valid": False, "errors": [found]})
+    return ok({"valid": True, "errors": [], "statements": len(done)})
 
 
 def _scratch(eng: Engine) -> Engine:
@@ -417,30 +458,29 @@ async def run_sql(request: web.Request) -> web.Response:
     results = []
     try:
         statements = parse_statements(sql)
-        from laminar.console.manager import _is_continuous
-
         for stmt in statements:
-            if _is_continuous(eng, stmt):
+            if is_continuous(eng, stmt):
                 return error(
                     "a continuous query runs as a pipeline: POST /api/v1/pipelines",
                     line=stmt.line, column=stmt.column,
                 )
         for stmt in statements:
-            with limited(request.app[LIMITS]):
-                result = await asyncio.to_thread(eng.run_statement, stmt)
+            if isinstance(stmt, ast.Select):  # over system tables: off the loop, capped
+                with limited(request.app[LIMITS]):
+                    result = await asyncio.to_thread(eng.run_statement, stmt)
+            else:  # DDL on the loop: the state store's transactions stay on one thread
+                result = eng.run_statement(stmt)
             if isinstance(result, Rows):
                 results.append({"columns": result.columns, "types": result.types,
                                 "rows": [list(r) for r in result.rows]})
             else:
                 results.append({"message": getattr(result, "text", "")})
     except LaminarError as exc:
-        return _laminar_error(exc)
+        return _laminar_error(exc, sql=sql)
     return ok({"results": results})
 
 
 def _show(eng: Engine, kind: str) -> list[dict[str, Any]]:
-    from laminar.sql import ast
-
     result = eng.run_statement(ast.Show(kind=kind))
     assert isinstance(result, Rows)
     rows = result.as_dicts()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from aiohttp import web
@@ -16,7 +17,8 @@ from aiohttp import web
 from laminar.console import api
 from laminar.console.auth import check_bind, security_middleware
 from laminar.console.manager import PipelineManager
-from laminar.errors import LaminarError
+from laminar.errors import ConfigError, LaminarError
+from laminar.observability import server as monitoring
 from laminar.observability.access import is_loopback
 from laminar.sql.engine import Engine
 from laminar.sql.limits import ResultLimits
@@ -43,14 +45,17 @@ class Console:
 
 
 def build_app(manager: PipelineManager, token: str | None, loopback_only: bool,
-              port_of: object, limits: ResultLimits) -> web.Application:
+              port_of: Callable[[], int], limits: ResultLimits) -> web.Application:
     app = web.Application(
-        middlewares=[security_middleware(token, port_of, loopback_only)],  # type: ignore[arg-type]
+        middlewares=[security_middleware(token, port_of, loopback_only)],
         client_max_size=api.MAX_BODY,
     )
     app[api.MANAGER] = manager
     app[api.LIMITS] = limits
     api.add_routes(app)
+    # The monitoring port's routes, behind the console's rules (laminar status --connect
+    # and Prometheus work against a console too, with the token as a bearer token).
+    monitoring.mount(app, manager.engine, limits)
     app.router.add_get("/", _index)
     app.router.add_static("/static/", STATIC, follow_symlinks=False)
     return app
@@ -71,6 +76,12 @@ async def start_console(
     """Serve the console for ``engine`` on ``host:port``; see the module docstring."""
     if token is None:
         token = os.environ.get(TOKEN_ENV) or secrets.token_urlsafe(24)
+    if token and (token != token.strip() or any(c.isspace() or ord(c) < 32 for c in token)):
+        raise ConfigError(
+            f"--console-token / {TOKEN_ENV}: the token contains whitespace or control "
+            "characters; use printable characters only (e.g. `openssl rand -hex 16`)",
+            option="console_token",
+        )
     token = token or None
     check_bind(host, token)
     manager = PipelineManager(engine)

@@ -1,5 +1,8 @@
 """Pipelines managed over the API: create, stop, restart (with or without state), delete.
 
+With a state store, the pipelines created over the API are saved beside it
+(``laminar.console.saved``) and created again by the next ``laminar serve``.
+
 A pipeline is one continuous statement (a SELECT over a stream, or INSERT INTO)
 run by ``laminar.sql.pipelines.run_query`` as a task of the console's event
 loop, with a ``TeeSink`` that copies its output into its ``OutputTail``. Its
@@ -18,9 +21,11 @@ import contextlib
 import itertools
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from laminar.console import saved
 from laminar.console.tail import OutputTail
 from laminar.console.tee import TeeSink
 from laminar.errors import LaminarError, SQLError
@@ -50,6 +55,22 @@ class Pipeline:
     task: asyncio.Task[Any] | None = None
     position: str = ""  # the last event id the previous run covered
     restarts: int = 0
+    saved: bool = True  # created over the API (a file's pipelines run again from the file)
+    store: Any = None  # the engine's StateStore, where its checkpoints are committed
+    _samples: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=64))
+
+    def rows_per_second(self, window_s: float = 10.0) -> float:
+        """Rows out per second over about the last ``window_s`` (sampled when asked)."""
+        now = time.monotonic()
+        rows = self.query.stats.rows_out if self.query is not None else 0
+        samples = self._samples
+        if samples and rows < samples[-1][1]:
+            samples.clear()  # a restart: the counter started again
+        samples.append((now, rows))
+        while len(samples) > 2 and now - samples[0][0] > window_s:
+            samples.popleft()
+        (t0, r0), (t1, r1) = samples[0], samples[-1]
+        return (r1 - r0) / (t1 - t0) if t1 > t0 else 0.0
 
 
 class PipelineManager:
@@ -59,13 +80,49 @@ class PipelineManager:
         self.engine = engine
         self.pipelines: dict[str, Pipeline] = {}
         self._ids = itertools.count(1)
+        self._closing = False
+
+    # -- saved pipelines (console-pipelines.json beside the state store) ------------------
+
+    def save(self) -> None:
+        store = self.engine.state
+        if store is None:
+            return
+        saved.save(store.directory, [
+            {"id": p.id, "name": p.name, "sql": p.sql,
+             "running": p.state in ("running", "starting", "finished")}
+            for p in self.pipelines.values() if p.saved
+        ])
+
+    def restore(self) -> list[str]:
+        """Create the saved pipelines again; those that ran resume after their checkpoints."""
+        store = self.engine.state
+        if store is None:
+            return []
+        messages = []
+        for entry in saved.load(store.directory):
+            number = str(entry.get("id", ""))
+            pipeline = Pipeline(id=number, name=str(entry.get("name") or number), sql=entry["sql"],
+                                state="stopped")
+            self.pipelines[pipeline.id] = pipeline
+            if number.isdigit():
+                self._ids = itertools.count(max(int(number) + 1, next(self._ids)))
+            if not entry.get("running"):
+                continue
+            try:
+                self._start_statement(pipeline)
+                messages.append(f"pipeline {pipeline.id} ({pipeline.name}) restored")
+            except LaminarError as exc:
+                pipeline.state, pipeline.error = "failed", str(exc)
+                messages.append(f"pipeline {pipeline.id} ({pipeline.name}) failed: {exc}")
+        return messages
 
     # -- statements ---------------------------------------------------------------------
 
     def run_script(self, sql: str, name: str | None = None) -> tuple[list[str], Pipeline | None]:
         """Run DDL in order; a continuous statement becomes a pipeline (at most one)."""
         statements = parse_statements(sql)
-        continuous = [s for s in statements if _is_continuous(self.engine, s)]
+        continuous = [s for s in statements if is_continuous(self.engine, s)]
         if len(continuous) > 1:
             extra = continuous[1]
             raise SQLError(
@@ -86,22 +143,24 @@ class PipelineManager:
         """A pipeline file: statements in order, each continuous one its own pipeline."""
         messages = []
         for stmt in parse_statements(sql):
-            if _is_continuous(self.engine, stmt):
-                pipeline = self._create(stmt, None)
+            if is_continuous(self.engine, stmt):
+                pipeline = self._create(stmt, None, saved=False)
                 messages.append(f"pipeline {pipeline.id} ({pipeline.key}) started")
             else:
                 messages.append(_describe(self.engine.run_statement(stmt)))
         return messages
 
-    def _create(self, stmt: ast.Statement, name: str | None) -> Pipeline:
+    def _create(self, stmt: ast.Statement, name: str | None, *, saved: bool = True) -> Pipeline:
         query = self.engine.run_statement(stmt)
         if not isinstance(query, ContinuousQuery):  # pragma: no cover - checked by the caller
             raise SQLError("not a continuous query", line=stmt.line, column=stmt.column)
         number = next(self._ids)
-        pipeline = Pipeline(id=str(number), name=name or f"pipeline-{number}", sql=stmt.text)
+        pipeline = Pipeline(id=str(number), name=name or f"pipeline-{number}", sql=stmt.text,
+                            saved=saved)
         pipeline.key = self._unique_key(pipeline_key(query))
         self.pipelines[pipeline.id] = pipeline
         self._start(pipeline, query)
+        self.save()
         return pipeline
 
     def _unique_key(self, key: str) -> str:
@@ -121,6 +180,7 @@ class PipelineManager:
             else None
         )
         sink = TeeSink(query.table, pipeline.tail, inner)
+        pipeline.store = engine.state
         pipeline.query, pipeline.state, pipeline.error = query, "running", None
         pipeline.started_at, pipeline.stopped_at = time.time(), None
 
@@ -155,13 +215,24 @@ class PipelineManager:
                 await task
         if pipeline.state in ("running", "starting"):
             pipeline.state = "stopped"
+        if not self._closing:
+            self.save()
 
     async def restart(self, pipeline: Pipeline, *, keep_state: bool = True) -> None:
         await self.stop(pipeline)
+        pipeline.restarts += 1
+        self._start_statement(pipeline, keep_state=keep_state)
+        self.save()
+
+    def _start_statement(self, pipeline: Pipeline, *, keep_state: bool = True) -> None:
+        """Plan the pipeline's statement again and start it."""
         (stmt,) = parse_statements(pipeline.sql)
         query = self.engine.run_statement(stmt)
         if not isinstance(query, ContinuousQuery):
-            raise SQLError("the pipeline's statement no longer reads a stream")
+            query_error = "the pipeline's statement no longer reads a stream"
+            raise SQLError(query_error, line=stmt.line, column=stmt.column)
+        if not pipeline.key:
+            pipeline.key = self._unique_key(pipeline_key(query))
         store = self.engine.state
         if keep_state:
             if pipeline.position and (store is None or not persists(query)):
@@ -170,15 +241,18 @@ class PipelineManager:
             pipeline.position = ""
             if store is not None:
                 store.forget_pipeline(pipeline.key)
-        pipeline.restarts += 1
         self._start(pipeline, query)
 
     async def delete(self, pipeline: Pipeline) -> None:
         await self.stop(pipeline)
         pipeline.tail.close()
         self.pipelines.pop(pipeline.id, None)
+        self.save()
 
     async def close(self) -> None:
+        """Stop every pipeline (the saved file keeps them as running: a restart resumes)."""
+        self.save()
+        self._closing = True
         for pipeline in list(self.pipelines.values()):
             await self.stop(pipeline)
             pipeline.tail.close()
@@ -187,7 +261,7 @@ class PipelineManager:
         return self.pipelines.get(pipeline_id)
 
 
-def _is_continuous(engine: Engine, stmt: ast.Statement) -> bool:
+def is_continuous(engine: Engine, stmt: ast.Statement) -> bool:
     if isinstance(stmt, ast.InsertInto):
         return True
     if isinstance(stmt, ast.Select):

@@ -62,13 +62,18 @@ def build_app(
     engine: Engine, token: str | None = None, limits: ResultLimits | None = None
 ) -> web.Application:
     app = web.Application(middlewares=[token_middleware(token)] if token else [])
+    mount(app, engine, limits if limits is not None else ResultLimits.from_env(os.environ))
+    return app
+
+
+def mount(app: web.Application, engine: Engine, limits: ResultLimits) -> None:
+    """Add the monitoring routes to ``app`` (the console serves them too)."""
     app[_ENGINE] = engine
-    app[_LIMITS] = limits if limits is not None else ResultLimits.from_env(os.environ)
+    app[_LIMITS] = limits
     app.router.add_get("/metrics", _metrics)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/status", _status)
     app.router.add_post("/sql", _sql)
-    return app
 
 
 async def start_server(

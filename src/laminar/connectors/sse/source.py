@@ -125,6 +125,11 @@ class SSETableSource:
         if self.dedup is not None and self.dedup.name in states:
             self.dedup.restore(states[self.dedup.name])
 
+    @property
+    def dedup_entries(self) -> int:
+        """Keys held by the de-duplication window (0 without deduplicate_by)."""
+        return self.dedup.keys_held if self.dedup is not None else 0
+
     def _warn(self, message: str) -> None:
         text = f"table {self.table.name}: {message}"
         logger.warning(text)

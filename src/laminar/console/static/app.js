@@ -89,9 +89,11 @@ async function probe(event) {
   $("probe-run").disabled = true;
   $("probe-status").textContent = "";
   try {
+    const token = $("probe-token").value.trim();
     const report = await api("/probe", { method: "POST", body: {
       url: $("probe-url").value, seconds: Number($("probe-seconds").value),
       table: $("probe-table").value.trim() || undefined,
+      options: token ? { token } : {},  // the DDL names ${SSE_TOKEN}, never the token
     } });
     $("probe-summary").textContent = `${report.events} events in ${report.seconds} s ` +
       `(${report.rate}/s); ids: ${report.ids.kind}` +

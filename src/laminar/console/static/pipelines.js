@@ -16,7 +16,7 @@ export async function refreshPipelines() {
     const open = el("button", { onclick: () => select(p.id) }, "Open");
     const row = el("tr", { "data-id": p.id, class: p.id === selected ? "selected" : "" },
       el("td", {}, p.name), el("td", {}, el("span", { class: `badge ${p.state}` }, p.state)),
-      el("td", {}, fmtNumber(p.events_per_second)),
+      el("td", {}, fmtNumber(p.events_per_second)), el("td", {}, fmtNumber(p.rows_per_second)),
       el("td", {}, p.lag_p50_ms === null ? "–" : `${fmtNumber(p.lag_p50_ms, 0)} ms`),
       el("td", {}, fmtDuration(p.uptime_s)), el("td", {}, p.rows_out), el("td", {}, open));
     return row;
@@ -56,7 +56,7 @@ function showDetail(p) {
   const info = [
     ["source table", p.table], ["sink", p.sink], ["connection", p.connection_status || "–"],
     ["last event id", p.last_event_id ?? "–"], ["committed Last-Event-ID", p.committed_event_id ?? "–"],
-    ["deduplicated events", p.events_deduplicated ?? 0],
+    ["de-duplication", `${p.dedup_entries ?? 0} keys held, ${p.events_deduplicated ?? 0} dropped`],
     ["window/group state", `${p.state_rows ?? 0} rows, ${p.state_bytes ?? 0} bytes`],
     ["restarts", p.restarts],
   ];
@@ -96,8 +96,8 @@ function drawGraph({ nodes }) {
     label.textContent = n.label.length > 22 ? `${n.label.slice(0, 21)}…` : n.label;
     const rate = document.createElementNS(ns, "text");
     rate.setAttribute("x", String(x + 8)); rate.setAttribute("y", "54");
-    rate.textContent = n.kind === "sink" ? `${n.rate ?? 0} rows` :
-      n.rate === null ? "" : `${fmtNumber(n.rate)} ev/s`;
+    rate.textContent = n.kind === "sink" ? `${fmtNumber(n.rate)} rows/s · ${n.rows}` :
+      n.rate !== null ? `${fmtNumber(n.rate)} ev/s` : n.detail ?? "";
     g.append(rect, label, rate);
     parts.push(g);
     if (i > 0) {

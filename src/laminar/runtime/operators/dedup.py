@@ -34,6 +34,11 @@ class Deduplicate:
         self._seen = WindowDeduplicator(window_ms)
 
     @property
+    def keys_held(self) -> int:
+        """Keys remembered now (not __len__: an empty operator must stay truthy)."""
+        return len(self._seen)
+
+    @property
     def mark(self) -> int:
         """The version of the state: that of the last batch processed."""
         return self._seen.mark
