@@ -14,7 +14,7 @@ import itertools
 import json
 import re
 import time
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 
@@ -480,7 +480,7 @@ async def run_sql(request: web.Request) -> web.Response:
     return ok({"results": results})
 
 
-def _show(eng: Engine, kind: str) -> list[dict[str, Any]]:
+def _show(eng: Engine, kind: Literal["CONNECTIONS", "TABLES", "VIEWS"]) -> list[dict[str, Any]]:
     result = eng.run_statement(ast.Show(kind=kind))
     assert isinstance(result, Rows)
     rows = result.as_dicts()
@@ -509,8 +509,10 @@ async def catalog(request: web.Request) -> web.Response:
     eng = engine(request)
     cat = eng.catalog
     relations: dict[str, list[str]] = {}
-    for t in [*cat.tables.values(), *cat.sinks.values()]:
+    for t in cat.tables.values():
         relations[t.name] = [c.name for c in t.columns]
+    for s in cat.sinks.values():
+        relations[s.name] = [c.name for c in s.columns]
     for name in cat.views:
         relations[name] = []
     relations["system.connector_status"] = STATUS_SCHEMA.names

@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import urlencode
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from laminar.errors import ConfigError
 from laminar.observability.access import bearer, is_loopback, tokens_equal
@@ -61,7 +62,7 @@ def _json_error(message: str, status: int) -> web.Response:
 
 def security_middleware(
     token: str | None, port_of: Callable[[], int], loopback_only: bool
-) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+) -> Middleware:
     """The middleware enforcing the module's rules; ``port_of()`` is the bound port."""
 
     @web.middleware
