@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-long demo bench lint clean
+.PHONY: test test-long demo demo-spark bench lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/pip install --quiet -e '.[test,bench,spark]'
 	touch $(STAMP)
 
 test: $(STAMP)
@@ -21,6 +21,9 @@ test-long: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py
+
+demo-spark: $(STAMP)
+	$(BIN)/python examples/spark_price_alerts.py
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
