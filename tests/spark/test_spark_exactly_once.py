@@ -39,12 +39,25 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def kill_tree(proc: subprocess.Popen) -> None:
-    victims = [proc.pid, *descendants(proc.pid)]
-    for pid in victims:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+def is_python_worker(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return b"pyspark" in handle.read() and b"java" not in handle.read()
+    except OSError:
+        return False
+
+
+def kill_tree(proc: subprocess.Popen, spare_workers: bool = False) -> list[int]:
+    """SIGKILL the driver and everything below it; with ``spare_workers``, pyspark's
+    Python workers (where the readers run) survive as stragglers: their pids."""
+    below = descendants(proc.pid)
+    spared = [pid for pid in below if spare_workers and is_python_worker(pid)]
+    for pid in [proc.pid, *below]:
+        if pid not in spared:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
     proc.wait(30)
+    return spared
 
 
 def start_driver(url: str, tmp: Path) -> subprocess.Popen:
@@ -74,20 +87,26 @@ def wait_rows(spark, out: Path, at_least: int, timeout: float) -> list:  # type:
 
 @pytest.mark.timeout(240)
 def test_kill_the_driver_tree_and_restart_exactly_once(spark, feeds, tmp_path):
-    """Run 1 is killed mid-stream; run 2 too, and its WAL is then deleted (lost storage);
-    run 3 finishes. Every event exactly once, whatever the timing."""
-    feeds.feeds["eo"] = Feed(total=TOTAL, delay_every=10)  # >= 6 s of stream
+    """Run 1 is killed mid-stream but its Python workers live on (stragglers); run 2 is
+    killed whole, and its WAL is then deleted (lost storage); run 3 finishes. Every
+    event exactly once, whatever the timing."""
+    # Each run gets a third of the stream once it runs: every kill is mid-stream.
+    feeds.feeds["eo"] = Feed(total=TOTAL, delay_every=10, released=TOTAL // 3)
     url = feeds.url("eo")
     seen = 0
+    stragglers: list[int] = []
     for run in range(2):
         driver = start_driver(url, tmp_path)
         try:
             rows = wait_rows(spark, tmp_path / "out", seen + 1, 120)  # this run made progress
+            feeds.feeds["eo"].released = TOTAL // 3 * (run + 2)
             assert len(rows) > seen, (tmp_path / "driver.log").read_text()[-3000:]
         finally:
-            kill_tree(driver)
+            # Run 1 leaves its Python workers alive: the WAL's fencing must stop them.
+            stragglers += kill_tree(driver, spare_workers=run == 0)
         seen = len(committed_rows(spark, tmp_path / "out"))  # batches up to the kill count
-        assert len(feeds.feeds["eo"].last_ids) == run + 1  # each run connected once
+        log = (tmp_path / "driver.log").read_text()[-4000:]
+        assert len(feeds.feeds["eo"].last_ids) == run + 1, log  # each run connected once
     shutil.rmtree(tmp_path / "wal")  # lost: run 3 resumes from the server's committed id
     driver = start_driver(url, tmp_path)
     try:
@@ -96,6 +115,9 @@ def test_kill_the_driver_tree_and_restart_exactly_once(spark, feeds, tmp_path):
         rows = committed_rows(spark, tmp_path / "out")
     finally:
         kill_tree(driver)
+        for pid in stragglers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
     seqs = sorted(r.seq for r in rows)
     log = (tmp_path / "driver.log").read_text()[-3000:]
     assert len(seqs) == TOTAL, (len(seqs), len(set(seqs)), log)
