@@ -106,7 +106,9 @@ class LaminarStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow): 
 
     def initialOffset(self) -> dict:
         writers = self._open()
-        return self._offset([w.end for w in writers])
+        ends = [w.end for w in writers]
+        self._frontier = {e.key: p for e, p in zip(self.spec.endpoints, ends, strict=True)}
+        return self._offset(ends)
 
     def latestOffset(self, start: dict | None = None, limit: Any = None) -> dict:
         writers = self._open(start)
@@ -115,9 +117,12 @@ class LaminarStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow): 
         ends = [w.sync() for w in writers]
         if self._target is not None:
             ends = [self._target[e.key] for e in self.spec.endpoints]
-        base = start if start is not None else self._frontier_dict()
+        # pyspark < 4.2 gives no start: the last offset handed out, else the WAL's start
+        base = start if start is not None else self._frontier_dict() or self._offset(
+            [w.start for w in writers]
+        )
         max_rows = self._max_rows(limit)
-        if max_rows is not None and base is not None:
+        if max_rows is not None:
             share = max(1, max_rows // len(writers))
             limited = []
             for endpoint, wal, end in zip(self.spec.endpoints, writers, ends, strict=True):

@@ -1,0 +1,54 @@
+"""The stream reader's driver-side protocol without a JVM: offsets, admission, commit."""
+
+from __future__ import annotations
+
+import os
+
+from pyspark.sql.streaming.datasource import ReadAllAvailable, ReadMaxRows
+
+from laminar.formats import Column
+from laminar.spark.options import parse_spark_options
+from laminar.spark.source import LaminarStreamReader
+from laminar.spark.types import spark_schema
+from laminar.spark.wal import WalWriter, list_segments
+from laminar.sse.event import SSEEvent
+from tests.spark.feed import Feed
+
+
+def test_admission_partitions_read_and_commit(feeds, tmp_path):
+    feeds.feeds["a"] = Feed(total=500)
+    spec = parse_spark_options(
+        {"endpoint": feeds.url("a"), "wal_path": str(tmp_path), "maxEventsPerTrigger": "100",
+         "event_type_filter": '["price_update"]'},
+        [Column("symbol", "TEXT"), Column("seq", "BIGINT")],
+    )
+    wal_dir = spec.endpoints[0].wal_dir
+    writer = WalWriter(wal_dir, segment_bytes=2000)  # the WAL of an earlier run: 50 frames
+    for first in range(1, 501, 10):
+        batch = [SSEEvent("price_update", f'{{"symbol": "a", "seq": {n}}}', str(n))
+                 for n in range(first, first + 10)]
+        writer.append(batch, 0)
+    writer.close()
+    reader = LaminarStreamReader(spec, spark_schema(spec))
+    key = spec.endpoints[0].key
+    try:
+        assert isinstance(reader.getDefaultReadLimit(), ReadMaxRows)
+        # pyspark < 4.2 calls latestOffset() alone: the option applies from the last offset
+        assert reader.latestOffset()[key]["seq"] == 100
+        assert reader.latestOffset()[key]["seq"] == 200
+        start = {key: {"seq": 0, "id": ""}}
+        end = reader.latestOffset(start, ReadMaxRows(100))
+        assert end == {key: {"seq": 100, "id": "100"}}
+        assert reader.latestOffset(start, ReadAllAvailable())[key]["seq"] == 500
+        (part,) = reader.partitions(start, end)
+        batches = list(reader.read(part))
+        assert [r["seq"] for b in batches for r in b.to_pylist()] == list(range(1, 101))
+        assert reader.partitions(end, end) == []
+        segments = len(list_segments(wal_dir))
+        reader.commit(end)
+        assert len(list_segments(wal_dir)) < segments
+        # the server was asked to resume after what the WAL held
+        assert feeds.feeds["a"].last_ids == ["500"]
+    finally:
+        reader.stop()
+    assert os.path.exists(os.path.join(wal_dir, "COMMITTED"))
