@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+import pickle
+import socket
+import time
 
+import pytest
 from pyspark.sql.streaming.datasource import ReadAllAvailable, ReadMaxRows
 
+from laminar.errors import ReconnectExhaustedError
 from laminar.formats import Column
 from laminar.spark.options import parse_spark_options
 from laminar.spark.source import LaminarStreamReader
@@ -52,3 +57,24 @@ def test_admission_partitions_read_and_commit(feeds, tmp_path):
     finally:
         reader.stop()
     assert os.path.exists(os.path.join(wal_dir, "COMMITTED"))
+
+
+def test_a_fatal_endpoint_error_fails_latest_offset(tmp_path):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    spec = parse_spark_options(
+        {"endpoint": f"http://127.0.0.1:{port}/x", "wal_path": str(tmp_path),
+         "max_reconnect_attempts": "1", "reconnect_interval_ms": "10", "token": "s3cr3t-tok"},
+        [Column("data", "TEXT")],
+    )
+    reader = LaminarStreamReader(spec, spark_schema(spec))
+    assert b"s3cr3t-tok" not in pickle.dumps(reader)  # executors never get credentials
+    try:
+        deadline = time.monotonic() + 30
+        with pytest.raises(ReconnectExhaustedError):
+            while time.monotonic() < deadline:
+                reader.latestOffset()
+                time.sleep(0.05)
+    finally:
+        reader.stop()

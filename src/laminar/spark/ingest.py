@@ -62,6 +62,7 @@ class Ingest:
 
     async def _run(self, index: int, spec: EndpointSpec, wal: WalWriter) -> None:
         resume = wal.end.id or None  # None: the last_event_id option, as in laminar run
+        assert spec.connection is not None  # only executors' copies lack it
         source = EventSource(spec.connection, resume_from=resume)
         self._sources.append(source)
         try:

@@ -15,6 +15,7 @@ to pickle ``read`` to executors.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Iterator, Sequence
@@ -82,8 +83,11 @@ class LaminarStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow): 
         self._frontier: dict[str, Position] | None = None  # the last offset handed out
 
     def __getstate__(self) -> dict[str, Any]:
-        # read() travels to executors: the driver's writers and threads stay behind.
-        return {"spec": self.spec, "schema_json": self.schema_json}
+        # read() travels to executors: the driver's writers, threads and connection
+        # options (credentials) stay behind.
+        endpoints = tuple(dataclasses.replace(e, connection=None) for e in self.spec.endpoints)
+        spec = dataclasses.replace(self.spec, endpoints=endpoints)
+        return {"spec": spec, "schema_json": self.schema_json}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
