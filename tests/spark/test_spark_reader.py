@@ -78,3 +78,28 @@ def test_a_fatal_endpoint_error_fails_latest_offset(tmp_path):
                 time.sleep(0.05)
     finally:
         reader.stop()
+
+
+def test_available_now_freezes_the_target(feeds, tmp_path):
+    feeds.feeds["a"] = Feed(total=600)
+    spec = parse_spark_options(
+        {"endpoint": feeds.url("a"), "wal_path": str(tmp_path)},
+        [Column("symbol", "TEXT"), Column("seq", "BIGINT")],
+    )
+    writer = WalWriter(spec.endpoints[0].wal_dir)  # an earlier run left 500 events
+    writer.append([SSEEvent("message", "{}", str(n)) for n in range(1, 501)], 0)
+    writer.close()
+    reader = LaminarStreamReader(spec, spark_schema(spec))
+    key = spec.endpoints[0].key
+    start = {key: {"seq": 0, "id": ""}}
+    try:
+        reader.prepareForTriggerAvailableNow()
+        first = reader.latestOffset(start, ReadAllAvailable())
+        assert first[key]["seq"] >= 500
+        deadline = time.monotonic() + 30
+        while reader.reportLatestOffset()[key]["seq"] < 600 and time.monotonic() < deadline:
+            time.sleep(0.05)  # the stream goes on (events 501..600 arrive)
+        assert reader.reportLatestOffset()[key]["seq"] == 600
+        assert reader.latestOffset(first, ReadAllAvailable()) == first  # but not the query
+    finally:
+        reader.stop()

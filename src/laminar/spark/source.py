@@ -79,6 +79,7 @@ class LaminarStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow): 
         self.schema_json = schema.json()
         self._writers: list[WalWriter] | None = None
         self._ingest: Ingest | None = None
+        self._available_now = False
         self._target: dict[str, Position] | None = None  # Trigger.AvailableNow's end
         self._frontier: dict[str, Position] | None = None  # the last offset handed out
 
@@ -92,6 +93,7 @@ class LaminarStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow): 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._writers, self._ingest, self._target, self._frontier = None, None, None, None
+        self._available_now = False
 
     # -- driver side ---------------------------------------------------------------------------
 
@@ -119,6 +121,8 @@ class LaminarStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow): 
         assert self._ingest is not None
         self._ingest.check()
         ends = [w.sync() for w in writers]
+        if self._available_now and self._target is None:
+            self._target = {e.key: p for e, p in zip(self.spec.endpoints, ends, strict=True)}
         if self._target is not None:
             ends = [self._target[e.key] for e in self.spec.endpoints]
         # pyspark < 4.2 gives no start: the last offset handed out, else the WAL's start
@@ -167,10 +171,9 @@ class LaminarStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow): 
         return self._offset([w.end for w in self._writers])
 
     def prepareForTriggerAvailableNow(self) -> None:
-        writers = self._open()
-        self._target = {
-            e.key: w.sync() for e, w in zip(self.spec.endpoints, writers, strict=True)
-        }
+        # The target is what the WAL holds at the first latestOffset, which also brings
+        # Spark's start offset (to open the WAL at it when it was lost).
+        self._available_now = True
 
     def _offset(self, positions: Sequence[Position]) -> dict:
         return {e.key: p.as_dict() for e, p in zip(self.spec.endpoints, positions, strict=True)}
