@@ -62,6 +62,7 @@ def local_spark() -> Any:
     return (
         SparkSession.builder.master("local[2]").appName("laminar-spark-demo")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.sql.session.timeZone", "UTC")

@@ -55,6 +55,7 @@ def spark_builder():  # type: ignore[no-untyped-def]
         SparkSession.builder.master("local[2]")
         .appName("laminar-tests")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.sql.shuffle.partitions", "2")
