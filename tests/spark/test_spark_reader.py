@@ -8,7 +8,6 @@ import socket
 import time
 
 import pytest
-from pyspark.sql.streaming.datasource import ReadAllAvailable, ReadMaxRows
 
 from laminar.errors import ReconnectExhaustedError
 from laminar.formats import Column
@@ -18,6 +17,10 @@ from laminar.spark.types import spark_schema
 from laminar.spark.wal import WalWriter, list_segments
 from laminar.sse.event import SSEEvent
 from tests.spark.feed import Feed
+
+# Read limits and Trigger.AvailableNow came with pyspark 4.2.
+_limits = pytest.importorskip("pyspark.sql.streaming.datasource", reason="pyspark < 4.2")
+ReadAllAvailable, ReadMaxRows = _limits.ReadAllAvailable, _limits.ReadMaxRows
 
 
 def test_admission_partitions_read_and_commit(feeds, tmp_path):
