@@ -93,6 +93,8 @@ def run(spark: Any, workdir: str, seconds: float) -> list[Any]:
             time.monotonic() - started < seconds or events == 0
         ):
             time.sleep(0.5)
+            if query.exception() is not None:
+                raise query.exception()
             for progress in query.recentProgress:
                 if progress["batchId"] > seen:
                     seen = progress["batchId"]
