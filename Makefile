@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-long demo bench lint clean vendor
+.PHONY: test test-long demo demo-spark bench lint clean vendor
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/pip install --quiet -e '.[test,bench,spark]'
 	@# Bytecode now, whatever PYTHONDONTWRITEBYTECODE says: start-up then never compiles.
 	$(BIN)/python -m compileall -q -j 0 src $(VENV)/lib > /dev/null || true
 	touch $(STAMP)
@@ -23,6 +23,9 @@ test-long: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py
+
+demo-spark: $(STAMP)
+	$(BIN)/python examples/spark_price_alerts.py
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run

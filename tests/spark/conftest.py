@@ -16,16 +16,25 @@ import pytest
 
 from tests.spark.feed import FeedServer
 
-if importlib.util.find_spec("pyspark") is None:
-    if os.environ.get("LAMINAR_SPARK_TESTS") == "required":
-        raise RuntimeError(
-            "LAMINAR_SPARK_TESTS=required but pyspark is not installed: "
-            "pip install -e '.[spark]' (make test does)"
-        )
-    pytest.skip(
-        "pyspark is not installed (pip install -e '.[spark]'); Spark tests skipped",
-        allow_module_level=True,
+SPARK_MISSING = importlib.util.find_spec("pyspark") is None
+if SPARK_MISSING and os.environ.get("LAMINAR_SPARK_TESTS") == "required":
+    raise RuntimeError(
+        "LAMINAR_SPARK_TESTS=required but pyspark is not installed: "
+        "pip install -e '.[spark]' (make test does)"
     )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    here = os.path.dirname(__file__)
+    for item in items:
+        if str(item.path).startswith(here):
+            item.add_marker(pytest.mark.spark)
+            if SPARK_MISSING:
+                item.add_marker(pytest.mark.skip(
+                    reason="pyspark is not installed (pip install -e '.[spark]'); "
+                    "set LAMINAR_SPARK_TESTS=required to make this an error"
+                ))
+
 
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 # Python workers must import laminar: run them with this interpreter (the venv).
@@ -46,6 +55,7 @@ def spark_builder():  # type: ignore[no-untyped-def]
         SparkSession.builder.master("local[2]")
         .appName("laminar-tests")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.sql.shuffle.partitions", "2")

@@ -24,6 +24,7 @@ class Feed:
     mixed: bool = False
     per_connection: int = 0  # 0: never cut
     delay_every: int = 0  # sleep 10 ms after this many events (0: as fast as possible)
+    released: int | None = None  # send no event past this id until the test raises it
     last_ids: list[str] = field(default_factory=list)
     auth: list[str] = field(default_factory=list)  # Authorization of each connection
 
@@ -83,6 +84,11 @@ class FeedServer:
         name = request.match_info["name"]
         chunk: list[str] = []
         for sent, n in enumerate(range(first, feed.total + 1), start=1):
+            while feed.released is not None and n > feed.released:
+                if chunk:
+                    await response.write("".join(chunk).encode())
+                    chunk = []
+                await asyncio.sleep(0.05)  # held back until the test releases more
             kind = "heartbeat" if feed.mixed and n % 2 == 0 else "price_update"
             chunk.append(f"event: {kind}\nid: {n}\ndata: {payload(name, n, feed.fmt)}\n\n")
             cut = feed.per_connection and sent >= feed.per_connection

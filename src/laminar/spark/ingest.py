@@ -35,6 +35,8 @@ class Ingest:
         self._jobs = list(zip(endpoints, writers, strict=True))
         self._loop = asyncio.new_event_loop()
         self._sources: list[EventSource] = []
+        self._tasks: list[asyncio.Future[None]] = []
+        self._stopping = False
         self._errors: list[BaseException] = []
         self._thread = threading.Thread(target=self._main, name="laminar-spark-ingest", daemon=True)
         self.events = [0] * len(self._jobs)
@@ -50,11 +52,17 @@ class Ingest:
             self._loop.close()
 
     async def _run_all(self) -> None:
-        tasks = [self._run(i, spec, wal) for i, (spec, wal) in enumerate(self._jobs)]
-        await asyncio.gather(*tasks)
+        if self._stopping:
+            return
+        self._tasks = [
+            asyncio.ensure_future(self._run(i, spec, wal))
+            for i, (spec, wal) in enumerate(self._jobs)
+        ]
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def _run(self, index: int, spec: EndpointSpec, wal: WalWriter) -> None:
         resume = wal.end.id or None  # None: the last_event_id option, as in laminar run
+        assert spec.connection is not None  # only executors' copies lack it
         source = EventSource(spec.connection, resume_from=resume)
         self._sources.append(source)
         try:
@@ -79,15 +87,17 @@ class Ingest:
             raise self._errors[0]
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Cancel the clients (each closes its connection) and wait for the thread."""
         if not self._thread.is_alive():
             return
 
-        async def close_all() -> None:
-            for source in list(self._sources):
-                await source.aclose()
+        def cancel() -> None:
+            for task in self._tasks:
+                task.cancel()
 
-        with contextlib.suppress(RuntimeError, TimeoutError, asyncio.CancelledError):
-            asyncio.run_coroutine_threadsafe(close_all(), self._loop).result(timeout)
+        self._stopping = True  # in case the tasks do not exist yet
+        with contextlib.suppress(RuntimeError):  # the loop has already finished
+            self._loop.call_soon_threadsafe(cancel)
         self._thread.join(timeout)
 
 

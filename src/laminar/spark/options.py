@@ -76,7 +76,7 @@ class EndpointSpec:
 
     key: str  # stable name of the endpoint (hash of its URL as configured)
     display: str  # the URL as configured, credentials hidden
-    connection: ConnectionOptions
+    connection: ConnectionOptions | None  # None on executors (they never connect)
     wal_dir: str
 
 

@@ -15,6 +15,7 @@ to pickle ``read`` to executors.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Iterator, Sequence
@@ -78,16 +79,21 @@ class LaminarStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow): 
         self.schema_json = schema.json()
         self._writers: list[WalWriter] | None = None
         self._ingest: Ingest | None = None
+        self._available_now = False
         self._target: dict[str, Position] | None = None  # Trigger.AvailableNow's end
         self._frontier: dict[str, Position] | None = None  # the last offset handed out
 
     def __getstate__(self) -> dict[str, Any]:
-        # read() travels to executors: the driver's writers and threads stay behind.
-        return {"spec": self.spec, "schema_json": self.schema_json}
+        # read() travels to executors: the driver's writers, threads and connection
+        # options (credentials) stay behind.
+        endpoints = tuple(dataclasses.replace(e, connection=None) for e in self.spec.endpoints)
+        spec = dataclasses.replace(self.spec, endpoints=endpoints)
+        return {"spec": spec, "schema_json": self.schema_json}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._writers, self._ingest, self._target, self._frontier = None, None, None, None
+        self._available_now = False
 
     # -- driver side ---------------------------------------------------------------------------
 
@@ -106,18 +112,25 @@ class LaminarStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow): 
 
     def initialOffset(self) -> dict:
         writers = self._open()
-        return self._offset([w.end for w in writers])
+        ends = [w.end for w in writers]
+        self._frontier = {e.key: p for e, p in zip(self.spec.endpoints, ends, strict=True)}
+        return self._offset(ends)
 
     def latestOffset(self, start: dict | None = None, limit: Any = None) -> dict:
         writers = self._open(start)
         assert self._ingest is not None
         self._ingest.check()
         ends = [w.sync() for w in writers]
+        if self._available_now and self._target is None:
+            self._target = {e.key: p for e, p in zip(self.spec.endpoints, ends, strict=True)}
         if self._target is not None:
             ends = [self._target[e.key] for e in self.spec.endpoints]
-        base = start if start is not None else self._frontier_dict()
+        # pyspark < 4.2 gives no start: the last offset handed out, else the WAL's start
+        base = start if start is not None else self._frontier_dict() or self._offset(
+            [w.start for w in writers]
+        )
         max_rows = self._max_rows(limit)
-        if max_rows is not None and base is not None:
+        if max_rows is not None:
             share = max(1, max_rows // len(writers))
             limited = []
             for endpoint, wal, end in zip(self.spec.endpoints, writers, ends, strict=True):
@@ -158,10 +171,9 @@ class LaminarStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow): 
         return self._offset([w.end for w in self._writers])
 
     def prepareForTriggerAvailableNow(self) -> None:
-        writers = self._open()
-        self._target = {
-            e.key: w.sync() for e, w in zip(self.spec.endpoints, writers, strict=True)
-        }
+        # The target is what the WAL holds at the first latestOffset, which also brings
+        # Spark's start offset (to open the WAL at it when it was lost).
+        self._available_now = True
 
     def _offset(self, positions: Sequence[Position]) -> dict:
         return {e.key: p.as_dict() for e, p in zip(self.spec.endpoints, positions, strict=True)}

@@ -103,7 +103,10 @@ def arrow_target_schema(schema: StructType) -> pa.Schema:
     """The Arrow schema pyspark expects of record batches for ``schema`` (UTC timestamps)."""
     from pyspark.sql.pandas.types import to_arrow_schema
 
-    return to_arrow_schema(schema, timezone="UTC")
+    try:
+        return to_arrow_schema(schema, timezone="UTC")
+    except TypeError:  # pyspark < 4.1 has no timezone argument (and uses UTC)
+        return to_arrow_schema(schema)
 
 
 __all__ = [
