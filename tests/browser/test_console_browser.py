@@ -68,7 +68,9 @@ async def test_console_end_to_end(browser: Any, screenshots: Path) -> None:
         chart = page.locator("#chart")
         await expect(chart).to_have_attribute("data-points", re.compile(r"^([2-9]|\d\d+)$"))
         await expect(page.locator("#chart canvas")).to_be_visible()
-        await expect(page.locator("#graph .graph-node")).to_have_count(3)
+        # source -> the proposed event_type_filter -> SQL -> sink, each with its rate
+        await expect(page.locator("#graph .graph-node")).to_have_count(4)
+        await expect(page.locator("#graph")).to_contain_text("event_type_filter")
         await expect(page.locator("#pipelines tbody")).to_contain_text("prices")
         await page.screenshot(path=str(screenshots / "console.png"), full_page=True)
 

@@ -397,3 +397,27 @@ async def test_validate_is_capped_and_keeps_the_console_responsive(
     ) as resp:
         (err,) = (await _json(resp))["errors"]
     assert "LAMINAR_SQL_MAX_ROWS" in err["error"]
+
+
+async def test_graph_shows_each_operator_with_the_rate_it_takes_in(
+    client: aiohttp.ClientSession, demo: str
+) -> None:
+    table = TABLE.format(url=demo).replace(
+        "token = 'sekrit-value',",
+        "token = 'sekrit-value', deduplicate_by = 'event_id',",
+    )
+    async with client.post("/api/v1/sql", json={"sql": table}) as resp:
+        assert resp.status == 200, await resp.text()
+    async with client.post("/api/v1/pipelines", json={"sql": "SELECT symbol FROM stocks"}) as r:
+        pid = (await _json(r))["pipeline"]["id"]
+
+    async def flowing() -> Any:
+        async with client.get(f"/api/v1/pipelines/{pid}/graph") as resp:
+            graph = await _json(resp)
+        rates = [n["rate"] for n in graph["nodes"]]
+        return graph if all(rate is not None and rate > 0 for rate in rates) else None
+
+    graph = await _until(flowing)  # rates come from two samples of the counters
+    labels = [n["label"] for n in graph["nodes"]]
+    assert labels == ["sse_source stocks", "event_type_filter", "deduplicate_by event_id",
+                      "SQL (DuckDB)", "sink console"]  # fmt: skip

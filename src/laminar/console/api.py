@@ -391,16 +391,33 @@ async def graph(request: web.Request) -> web.Response:
     query = pipeline.query
     status = _status_rows(engine(request))
     info = describe(pipeline, status)
-    nodes = [{"id": "source", "kind": "source", "label": f"sse_source {info['table']}",
-              "rate": info["events_per_second"]}]
+    nodes: list[dict[str, Any]] = [
+        {"id": "source", "kind": "source", "label": f"sse_source {info['table']}",
+         "rate": info["events_per_second"]}
+    ]
+    # Each operator's rate is that of the events (rows) it takes in: what came through the
+    # nodes before it, from the source's counters, sampled at each request.
+    passed = 0
+    if query is not None:
+        stats, options = query.stats, query.source.table.options
+        passed = stats.events_received
+        if options.event_type_filter:
+            nodes.append(_operator(pipeline, "filter", "event_type_filter", passed))
+            passed -= stats.events_filtered
+        if options.deduplicate_by:
+            nodes.append(_operator(pipeline, "dedup", f"deduplicate_by {options.deduplicate_by}",
+                                   passed))  # fmt: skip
+            passed -= stats.events_deduplicated
     if query is not None and query.staged is not None:
         for n, stage in enumerate(query.staged.stages):
             label = _STAGE_LABELS.get(type(stage).__name__, type(stage).__name__)
             held = info["state_rows"] if label == "window / GROUP BY" else None
-            nodes.append({"id": f"op{n}", "kind": "operator", "label": label, "rate": None,
-                          "detail": f"{held or 0} rows held" if held is not None else None})
+            node = _operator(pipeline, f"op{n}", label, passed)
+            node["detail"] = f"{held or 0} rows held" if held is not None else None
+            nodes.append(node)
+            passed = -1  # a window's input is the rows the SQL before it kept: not counted
     else:
-        nodes.append({"id": "op0", "kind": "operator", "label": "SQL (DuckDB)", "rate": None})
+        nodes.append(_operator(pipeline, "op0", "SQL (DuckDB)", passed))
     nodes.append({"id": "sink", "kind": "sink", "label": f"sink {info['sink']}",
                   "rate": info["rows_per_second"], "rows": info["rows_out"]})
     edges = [{"from": a["id"], "to": b["id"]} for a, b in itertools.pairwise(nodes)]
@@ -408,6 +425,12 @@ async def graph(request: web.Request) -> web.Response:
 
 
 _STAGE_LABELS = {"BatchQuery": "SQL (DuckDB)", "AggregateOperator": "window / GROUP BY"}
+
+
+def _operator(pipeline: Pipeline, node_id: str, label: str, taken: int) -> dict[str, Any]:
+    """A graph node taking in ``taken`` events so far (-1: not counted, no rate)."""
+    rate = round(pipeline.rate(node_id, taken), 2) if taken >= 0 else None
+    return {"id": node_id, "kind": "operator", "label": label, "rate": rate}
 
 
 async def validate(request: web.Request) -> web.Response:

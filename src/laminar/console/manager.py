@@ -57,20 +57,25 @@ class Pipeline:
     restarts: int = 0
     saved: bool = True  # created over the API (a file's pipelines run again from the file)
     store: Any = None  # the engine's StateStore, where its checkpoints are committed
-    _samples: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=64))
+    _samples: dict[str, deque[tuple[float, int]]] = field(default_factory=dict)
 
     def rows_per_second(self, window_s: float = 10.0) -> float:
         """Rows out per second over about the last ``window_s`` (sampled when asked)."""
-        now = time.monotonic()
         rows = self.query.stats.rows_out if self.query is not None else 0
-        samples = self._samples
-        if samples and rows < samples[-1][1]:
+        return self.rate("rows_out", rows, window_s)
+
+    def rate(self, counter: str, value: int, window_s: float = 10.0) -> float:
+        """Per second of a growing ``counter`` over about the last ``window_s``, from the
+        values it had when asked before (the graph's nodes, the list's rows/s)."""
+        now = time.monotonic()
+        samples = self._samples.setdefault(counter, deque(maxlen=64))
+        if samples and value < samples[-1][1]:
             samples.clear()  # a restart: the counter started again
-        samples.append((now, rows))
+        samples.append((now, value))
         while len(samples) > 2 and now - samples[0][0] > window_s:
             samples.popleft()
-        (t0, r0), (t1, r1) = samples[0], samples[-1]
-        return (r1 - r0) / (t1 - t0) if t1 > t0 else 0.0
+        (t0, v0), (t1, v1) = samples[0], samples[-1]
+        return (v1 - v0) / (t1 - t0) if t1 > t0 else 0.0
 
 
 class PipelineManager:
