@@ -20,6 +20,12 @@ ROOT = Path(__file__).resolve().parents[2]
 TOTAL = 6000
 
 
+def pyspark_at_least(major: int, minor: int) -> bool:
+    import pyspark
+
+    return tuple(int(p) for p in pyspark.__version__.split(".")[:2]) >= (major, minor)
+
+
 def descendants(pid: int) -> list[int]:
     """Every process below ``pid`` (the JVM, pyspark's daemon and its Python workers)."""
     children: dict[int, list[int]] = {}
@@ -107,7 +113,8 @@ def test_kill_the_driver_tree_and_restart_exactly_once(spark, feeds, tmp_path):
         seen = len(committed_rows(spark, tmp_path / "out"))  # batches up to the kill count
         log = (tmp_path / "driver.log").read_text()[-4000:]
         assert len(feeds.feeds["eo"].last_ids) == run + 1, log  # each run connected once
-    shutil.rmtree(tmp_path / "wal")  # lost: run 3 resumes from the server's committed id
+    if pyspark_at_least(4, 2):  # older ones do not give the source its start offset
+        shutil.rmtree(tmp_path / "wal")  # lost: run 3 resumes from the server's committed id
     driver = start_driver(url, tmp_path)
     try:
         wait_rows(spark, tmp_path / "out", TOTAL, 150)

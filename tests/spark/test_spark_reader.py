@@ -14,7 +14,7 @@ from laminar.formats import Column
 from laminar.spark.options import parse_spark_options
 from laminar.spark.source import LaminarStreamReader
 from laminar.spark.types import spark_schema
-from laminar.spark.wal import WalWriter, list_segments
+from laminar.spark.wal import WalError, WalWriter, list_segments
 from laminar.sse.event import SSEEvent
 from tests.spark.feed import Feed
 
@@ -74,6 +74,7 @@ def test_a_fatal_endpoint_error_fails_latest_offset(tmp_path):
     reader = LaminarStreamReader(spec, spark_schema(spec))
     assert b"s3cr3t-tok" not in pickle.dumps(reader)  # executors never get credentials
     try:
+        reader.initialOffset()  # a new query
         deadline = time.monotonic() + 30
         with pytest.raises(ReconnectExhaustedError):
             while time.monotonic() < deadline:
@@ -104,5 +105,20 @@ def test_available_now_freezes_the_target(feeds, tmp_path):
             time.sleep(0.05)  # the stream goes on (events 501..600 arrive)
         assert reader.reportLatestOffset()[key]["seq"] == 600
         assert reader.latestOffset(first, ReadAllAvailable()) == first  # but not the query
+    finally:
+        reader.stop()
+
+
+def test_a_wal_that_lost_sparks_offset_fails_the_batch(tmp_path):
+    """pyspark < 4.2 restarts with latestOffset() alone: a lost WAL shows in partitions()."""
+    spec = parse_spark_options(
+        {"endpoint": "http://127.0.0.1:9/x", "wal_path": str(tmp_path)}, [Column("data", "TEXT")]
+    )
+    reader = LaminarStreamReader(spec, spark_schema(spec))
+    key = spec.endpoints[0].key
+    try:
+        end = reader.latestOffset()  # the WAL starts empty at 0
+        with pytest.raises(WalError, match=r"pyspark >= 4\.2"):
+            reader.partitions({key: {"seq": 3000, "id": "3000"}}, end)
     finally:
         reader.stop()

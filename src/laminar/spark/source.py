@@ -78,6 +78,7 @@ class LaminarStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow): 
         self.spec = spec
         self.schema_json = schema.json()
         self._writers: list[WalWriter] | None = None
+        self._opened_at: list[Position] = []
         self._ingest: Ingest | None = None
         self._available_now = False
         self._target: dict[str, Position] | None = None  # Trigger.AvailableNow's end
@@ -93,7 +94,7 @@ class LaminarStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow): 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._writers, self._ingest, self._target, self._frontier = None, None, None, None
-        self._available_now = False
+        self._available_now, self._opened_at = False, []
 
     # -- driver side ---------------------------------------------------------------------------
 
@@ -106,13 +107,16 @@ class LaminarStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow): 
                     if position is not None and not wal.holds(position):
                         wal.reset(position)  # WAL lost: resume from the server after its id
             self._writers = writers
+            self._opened_at = [w.end for w in writers]
             self._ingest = Ingest(self.spec.endpoints, writers)
             self._ingest.start()
         return self._writers
 
     def initialOffset(self) -> dict:
-        writers = self._open()
-        ends = [w.end for w in writers]
+        self._open()
+        # Where the WAL stood before this run's ingest began (pyspark < 4.2 asks for
+        # latestOffset first, and the start must not be past it).
+        ends = list(self._opened_at)
         self._frontier = {e.key: p for e, p in zip(self.spec.endpoints, ends, strict=True)}
         return self._offset(ends)
 
@@ -186,6 +190,14 @@ class LaminarStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow): 
         for endpoint, wal in zip(self.spec.endpoints, writers, strict=True):
             begin = _position(start, endpoint.key) or Position(0, "")
             stop = _position(end, endpoint.key) or begin
+            if stop.seq < begin.seq or not wal.holds(begin):
+                raise WalError(
+                    f"the write-ahead log {endpoint.wal_dir} does not hold Spark's offset "
+                    f"{begin.seq}: it was lost before a restart, and pyspark < 4.2 does not give "
+                    "a source its checkpoint's offset before it is too late; restore wal_path, "
+                    "or use pyspark >= 4.2, which resumes from the server after the committed "
+                    "Last-Event-ID"
+                )
             self._await(wal, stop.seq)
             if stop.seq > begin.seq:
                 parts.append(

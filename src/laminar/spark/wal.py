@@ -145,6 +145,7 @@ class WalWriter:
     def _recover(self) -> None:
         """Index the whole frames of every segment; cut a torn tail; open the last segment."""
         segments = list_segments(self.directory)
+        self.fresh = self.committed is None and not segments  # never written, or lost
         base = self.committed or Position(0, "")
         self.start = base  # the first event the log holds (before any append)
         self.end = base
