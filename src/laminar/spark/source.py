@@ -71,7 +71,7 @@ class LaminarSSEDataSource(DataSource):
         return LaminarStreamReader(spec, schema)
 
 
-class LaminarStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):  # type: ignore[misc]
+class LaminarStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
     """One table's stream: see the module docstring."""
 
     def __init__(self, spec: SourceSpec, schema: StructType) -> None:
