@@ -3,5 +3,7 @@
 import sys
 
 from laminar.cli import main
+from laminar.no_pandas import keep_pandas_out
 
+keep_pandas_out()
 sys.exit(main())

@@ -399,8 +399,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def entry() -> None:
+    """The ``laminar`` console script: ``main`` in a process that never imports pandas."""
+    from laminar.no_pandas import keep_pandas_out
+
+    keep_pandas_out()
+    sys.exit(main())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``laminar`` console script; returns the exit status."""
+    """The ``laminar`` command line; returns the exit status."""
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
