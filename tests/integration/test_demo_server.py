@@ -182,18 +182,21 @@ async def test_bench_resumes_and_is_identical_across_rounds(demo, session):
 async def test_gzip_is_flushed_per_write_so_events_arrive_when_sent(session):
     runner, url = await start_demo_server(rate=20)
     try:
-        started = time.monotonic()
         async with session.get(f"{url}/stocks?gzip=1", auto_decompress=False) as resp:
             assert resp.headers["Content-Encoding"] == "gzip"
             inflate = zlib.decompressobj(31)
             decoder = SSEDecoder()
             events: list = []
-            async for chunk in resp.content.iter_any():
-                events += decoder.feed(inflate.decompress(chunk))
-                if events:
-                    break
+
+            async def first_event() -> None:
+                async for chunk in resp.content.iter_any():
+                    events.extend(decoder.feed(inflate.decompress(chunk)))
+                    if events:
+                        return
+
+            # The stream is endless and slow: without a flush per event, nothing would come.
+            await asyncio.wait_for(first_event(), 30)
         assert events[0].id == "1"
-        assert time.monotonic() - started < 1.0  # the stream is endless: only a flush helps
     finally:
         await runner.cleanup()
 
@@ -292,10 +295,8 @@ async def test_cleanup_ends_open_streams_promptly(session):
     runner, url = await start_demo_server(rate=2)
     async with session.get(f"{url}/stocks") as resp:
         await resp.content.readany()
-        started = time.monotonic()
-        await runner.cleanup()
-        assert time.monotonic() - started < 1.5
-        assert await asyncio.wait_for(resp.content.read(), 2) is not None  # EOF, not a hang
+        await asyncio.wait_for(runner.cleanup(), 30)  # an open stream does not hold it up
+        assert await asyncio.wait_for(resp.content.read(), 30) is not None  # EOF, not a hang
 
 
 def test_cli_demo_server_prints_its_url_first_and_stops_on_sigterm():

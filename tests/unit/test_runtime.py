@@ -34,17 +34,18 @@ async def test_batches_fill_up_to_buffer_size_and_split_big_reads() -> None:
 
 
 async def test_timeout_flushes_a_partial_batch() -> None:
+    release = asyncio.Event()
+
     async def slow() -> AsyncIterator[list[int]]:
         yield [1]
-        await asyncio.sleep(0.3)
+        await release.wait()  # no more events until the first batch is out
         yield [2]
 
-    started = time.monotonic()
     batcher = MicroBatcher(slow(), buffer_size=100, buffer_timeout_ms=50)
     it = batcher.__aiter__()
-    first = await it.__anext__()
+    first = await asyncio.wait_for(it.__anext__(), 30)  # only the timeout can end it
     assert first.items == [1]
-    assert time.monotonic() - started < 0.25  # flushed by the timeout, not by the next read
+    release.set()
     assert (await it.__anext__()).items == [2]
     with pytest.raises(StopAsyncIteration):
         await it.__anext__()
