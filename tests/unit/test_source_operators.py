@@ -69,3 +69,18 @@ def test_partitions_keep_each_keys_order() -> None:
     assert sorted(v for t in split for v in t.column("v").to_pylist()) == [10, 20, 30, 40]
     assert Partitioner(1, field=None, column="k").split_rows(table) == [table]
     assert not Partitioner(1, field="id", column=None).splits_events
+
+
+def test_replay_check_passes_every_event_and_counts_replays_on_a_new_connection() -> None:
+    from laminar.runtime.operators.replay import ReplayCheck
+
+    warnings: list[str] = []
+    op = ReplayCheck(warnings.append)
+    first = batch(("m", "1"), ("m", "2"), ("m", "3"))
+    assert op.process(first, connection=1) is first  # nothing dropped, nothing copied
+    again = batch(("m", "2"), ("m", "3"), ("m", "4"))  # a reconnect resends 2 and 3
+    assert [e.id for e in op.process(again, connection=2).events] == ["2", "3", "4"]
+    assert op.replayed == 2 and warnings
+    same = batch(("m", "5"))
+    op.process(same, connection=2)  # the same connection: no new inspection
+    assert op.replayed == 2 and op.snapshot() == b""

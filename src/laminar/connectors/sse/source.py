@@ -29,8 +29,8 @@ from laminar.runtime.drops import DropReporter
 from laminar.runtime.operators.dedup import Deduplicate
 from laminar.runtime.operators.filter_types import EventTypeFilter
 from laminar.runtime.operators.partition import Partitioner
+from laminar.runtime.operators.replay import ReplayCheck
 from laminar.runtime.operators.source_stage import EventBatch, sse_field
-from laminar.runtime.replay import ReplayDetector
 from laminar.runtime.stats import PipelineStats
 from laminar.sse.event import OversizedEvent, SSEEvent
 
@@ -107,8 +107,7 @@ class SSETableSource:
         stats.partitions = [0] * opts.parallelism
         # Resume point: a committed id from the state store wins over the last_event_id option.
         self.resume_event_id: str | None = None
-        self.replay = ReplayDetector(self._warn)
-        self._connections_seen = 0
+        self.replay = ReplayCheck(self._warn)
         self._failed: list[tuple[PayloadError, SSEEvent]] = []  # of the batch being decoded
         self._drops = DropReporter(table.name, self._warn)
         self._oversized_seen = 0
@@ -182,8 +181,10 @@ class SSETableSource:
         previous_id = stats.last_event_id
         stats.last_event_id = batch.items[-1].id
         self._failed = []
-        self._check_replays(batch.items)
-        events = EventBatch(batch.items, batch.arrival_ms)
+        source = self.event_source
+        connection = source.stats.connections if source is not None else 0
+        events = self.replay.process(EventBatch(batch.items, batch.arrival_ms), connection)
+        stats.events_replayed, stats.id_gaps = self.replay.replayed, self.replay.gaps
         if self._filter is not None:
             events, dropped = self._filter.process(events)
             stats.events_filtered += dropped
@@ -252,16 +253,6 @@ class SSETableSource:
             self.dedup.mark - 1 if self.dedup is not None else 0,
             stop=error,
         )
-
-    def _check_replays(self, events: list[SSEEvent]) -> None:
-        source = self.event_source
-        if source is not None and source.stats.connections != self._connections_seen:
-            if self._connections_seen:
-                self.replay.reconnected()
-            self._connections_seen = source.stats.connections
-        self.replay.observe([e.id for e in events])
-        self.stats.events_replayed = self.replay.replayed
-        self.stats.id_gaps = self.replay.gaps
 
     def _decode(self, events: list[SSEEvent], arrival: list[int]) -> pa.Table:
         if not events:
