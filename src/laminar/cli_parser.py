@@ -30,13 +30,12 @@ class SuggestingParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         if message.startswith(_UNRECOGNIZED):
             known = self._known_flags()
-            hints = [
-                f"{arg}{hint}"
-                for arg in message.removeprefix(_UNRECOGNIZED).split()
-                if arg.startswith("--") and (hint := did_you_mean(arg.split("=")[0], known))
-            ]
-            if hints:
-                message = _UNRECOGNIZED + "; ".join(hints)
+            args = message.removeprefix(_UNRECOGNIZED).split()
+            # Every unknown argument stays in the message; flags get a hint where one fits.
+            message = _UNRECOGNIZED + "; ".join(
+                arg + (did_you_mean(arg.split("=")[0], known) if arg.startswith("--") else "")
+                for arg in args
+            )
         super().error(message)
 
     def _known_flags(self) -> list[str]:

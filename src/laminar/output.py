@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 from collections.abc import Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -36,6 +37,8 @@ def row_json(columns: Sequence[str], row: Sequence[Any], types: Sequence[str] = 
         if index < len(types) and types[index] == "JSON" and isinstance(value, str):
             with contextlib.suppress(ValueError):
                 value = json.loads(value)
+        elif isinstance(value, float) and not math.isfinite(value):
+            value = None  # JSON has no NaN or Infinity: null, as the stream rows have it
         obj[name] = value
     # Compact, as DuckDB writes the rows of continuous queries: one format on stdout.
     return json.dumps(obj, default=json_default, ensure_ascii=False, separators=(",", ":"))

@@ -421,3 +421,11 @@ async def test_graph_shows_each_operator_with_the_rate_it_takes_in(
     labels = [n["label"] for n in graph["nodes"]]
     assert labels == ["sse_source stocks", "event_type_filter", "deduplicate_by event_id",
                       "SQL (DuckDB)", "sink console"]  # fmt: skip
+
+
+async def test_sql_with_an_unknown_table_names_it(client: aiohttp.ClientSession) -> None:
+    async with client.post("/api/v1/sql", json={"sql": "SELECT * FROM nosuch"}) as resp:
+        assert resp.status == 400
+        body = await _json(resp)
+    assert "nosuch" in body["error"] and "pipeline" not in body["error"]
+    assert body["line"] == 1

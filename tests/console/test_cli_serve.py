@@ -88,4 +88,4 @@ def test_serve_refuses_a_public_bind_without_a_token(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60,
     )
     assert proc.returncode == 1
-    assert "needs a token" in proc.stderr
+    assert "needs a token" in proc.stderr and "--console-token TOKEN" in proc.stderr

@@ -119,3 +119,25 @@ def test_a_payload_field_named_like_a_capture_column_wins() -> None:
     )
     assert "capture_event_name" not in report.ddl and "capture_event_id" not in report.ddl
     Engine().execute(report.ddl)
+
+
+def test_ddl_names_variables_for_credentials_in_the_url_and_headers() -> None:
+    payload = json.dumps({"symbol": "A"})
+    report = analyse(
+        _sample(SSEEvent("message", payload, "1", None)),
+        {
+            "endpoint": "https://u:pw-secret@127.0.0.1:9/stocks?api_key=key-secret",
+            "headers": {"Authorization": "Bearer hdr-secret", "X-Client": "mine",
+                        "X-Token": "${MY_TOKEN}"},
+            "api_key": "${MY_KEY}",
+        },
+    )  # fmt: skip
+    for secret in ("pw-secret", "key-secret", "hdr-secret"):
+        assert secret not in report.ddl
+    assert "${SSE_ENDPOINT}" in report.ddl and "${SSE_HEADER_AUTHORIZATION}" in report.ddl
+    # What is not a secret stays; a ${VAR} the user gave is kept as written.
+    assert '"X-Client":"mine"' in report.ddl and "${MY_TOKEN}" in report.ddl
+    assert "${MY_KEY}" in report.ddl
+    env = {"SSE_ENDPOINT": "https://127.0.0.1:9/s", "SSE_HEADER_AUTHORIZATION": "Bearer x",
+           "MY_TOKEN": "t", "MY_KEY": "k"}  # fmt: skip
+    Engine(env=env).execute(report.ddl)  # and it still runs

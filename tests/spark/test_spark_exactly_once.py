@@ -48,7 +48,8 @@ def descendants(pid: int) -> list[int]:
 def is_python_worker(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as handle:
-            return b"pyspark" in handle.read() and b"java" not in handle.read()
+            command = handle.read()
+        return b"pyspark" in command and b"java" not in command
     except OSError:
         return False
 

@@ -33,3 +33,8 @@ def test_live_table_widens_for_later_wider_values_under_a_new_header() -> None:
     wide = [line for line in lines if line.startswith(("ABCDEFGHIJKL", "B ", "symbol"))]
     # After the widening, every line puts its separator at the same column.
     assert len({line.index("│") for line in wide[1:]}) == 1
+
+
+def test_non_finite_floats_are_null_in_json_lines() -> None:
+    line = row_json(["a", "b", "c"], [float("nan"), float("inf"), 1.5], ["DOUBLE"] * 3)
+    assert line == '{"a":null,"b":null,"c":1.5}'

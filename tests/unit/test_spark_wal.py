@@ -48,6 +48,23 @@ def test_reopen_cuts_a_torn_frame_and_resumes(tmp_path):
     again.close()
 
 
+def test_reopen_cuts_a_frame_whose_payload_fails_its_crc(tmp_path):
+    wal = WalWriter(str(tmp_path))
+    wal.append(events(1, 5), 1)
+    wal.append(events(6, 8), 2)
+    wal.close()
+    (segment,) = list_segments(str(tmp_path))
+    path = os.path.join(tmp_path, f"{segment:020d}.seg")
+    with open(path, "r+b") as handle:  # the last frame's header survived, its bytes did not
+        handle.seek(-4, os.SEEK_END)
+        handle.write(b"\x00\x00\x00\x00")
+    again = WalWriter(str(tmp_path))
+    assert again.end == Position(5, "5")
+    again.append(events(6, 7), 3)
+    assert ids(str(tmp_path), 0, 7) == [str(n) for n in range(1, 8)]
+    again.close()
+
+
 def test_a_newer_writer_fences_the_old_one(tmp_path):
     old = WalWriter(str(tmp_path))
     old.append(events(1, 2), 1)

@@ -45,8 +45,9 @@ def check_bind(host: str, token: str | None) -> None:
     """Refuse to serve beyond this machine without a token."""
     if not token and not is_loopback(host):
         raise ConfigError(
-            f"--host {host}: the console reaches beyond this machine, so it needs a token; "
-            "drop --token '' (a token is generated) or pass --token TOKEN",
+            f"--console-host {host}: the console reaches beyond this machine, so it needs a "
+            "token; drop --console-token '' (a token is generated) or pass "
+            "--console-token TOKEN",
             option="host",
         )
 

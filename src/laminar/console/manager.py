@@ -94,7 +94,7 @@ class PipelineManager:
         if store is None:
             return
         saved.save(store.directory, [
-            {"id": p.id, "name": p.name, "sql": p.sql,
+            {"id": p.id, "name": p.name, "sql": p.sql, "key": p.key,
              "running": p.state in ("running", "starting", "finished")}
             for p in self.pipelines.values() if p.saved
         ])
@@ -107,8 +107,9 @@ class PipelineManager:
         messages = []
         for entry in saved.load(store.directory):
             number = str(entry.get("id", ""))
+            # Its checkpoint key as saved: worked out again, it could be another's.
             pipeline = Pipeline(id=number, name=str(entry.get("name") or number), sql=entry["sql"],
-                                state="stopped")
+                                state="stopped", key=str(entry.get("key") or ""))
             self.pipelines[pipeline.id] = pipeline
             if number.isdigit():
                 self._ids = itertools.count(max(int(number) + 1, next(self._ids)))
@@ -249,9 +250,13 @@ class PipelineManager:
         self._start(pipeline, query)
 
     async def delete(self, pipeline: Pipeline) -> None:
+        """Stop it and forget it, its checkpoint too (a new one never resumes from it)."""
         await self.stop(pipeline)
         pipeline.tail.close()
         self.pipelines.pop(pipeline.id, None)
+        store = self.engine.state
+        if store is not None and pipeline.key:
+            store.forget_pipeline(pipeline.key)
         self.save()
 
     async def close(self) -> None:
@@ -273,7 +278,7 @@ def is_continuous(engine: Engine, stmt: ast.Statement) -> bool:
         try:
             tables, _, _ = engine.catalog.view_dependencies(stmt.query.sources)
         except LaminarError:
-            return True  # let planning report it where it belongs
+            return False  # an unknown name: running the statement reports it, with where
         return bool(tables)
     return False
 

@@ -8,11 +8,11 @@ to the tail only.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from laminar.console.tail import OutputTail
-from laminar.output import json_default
+from laminar.formats.columns import TYPE_METADATA_KEY
+from laminar.output import row_json
 from laminar.sinks.base import Sink
 
 
@@ -72,7 +72,9 @@ class TeeSink(Sink):
 
 
 def _json_rows(table: Any) -> list[str]:
-    return [
-        json.dumps(row, default=json_default, separators=(",", ":"), ensure_ascii=False)
-        for row in table.to_pylist()
+    """An Arrow sink's rows as the JSON texts of stdout (JSON columns as JSON, NaN null)."""
+    columns = table.column_names
+    types = [
+        "JSON" if (f.metadata or {}).get(TYPE_METADATA_KEY) == b"JSON" else "" for f in table.schema
     ]
+    return [row_json(columns, row, types) for row in zip(*table.to_pydict().values(), strict=True)]

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from laminar.probe.infer import InferredColumn
+from laminar.secrets import DEFAULT_API_KEY_HEADER, has_references, is_secret_header, redact_url
 
 _PLAIN = re.compile(r"[a-z_][a-z0-9_]*")  # a name that needs no quoting (not SQL parsing)
 # Connection options that are secrets: the DDL names an environment variable instead.
@@ -61,9 +62,31 @@ def create_table(
     lines.append(") WITH (")
     shown = []
     for key, value in options.items():
-        if key in SECRET_PLACEHOLDERS and value:
-            value = SECRET_PLACEHOLDERS[key]
-        shown.append(f"    {key} = {literal(value)}")
+        shown.append(f"    {key} = {literal(_without_secrets(key, value, options))}")
     lines.append(",\n".join(shown))
     lines.append(");")
     return "\n".join(lines)
+
+
+def _placeholder(name: str) -> str:
+    return "${SSE_" + re.sub(r"[^A-Z0-9]+", "_", name.upper()).strip("_") + "}"
+
+
+def _without_secrets(key: str, value: Any, options: Mapping[str, Any]) -> Any:
+    """``value`` as the DDL may show it: credentials become ``${VAR}`` references (a value
+    that already is one stays), so the statement can be printed, copied and saved."""
+    if isinstance(value, str) and has_references(value):
+        return value
+    if key in SECRET_PLACEHOLDERS and value:
+        return SECRET_PLACEHOLDERS[key]
+    if key == "endpoint" and isinstance(value, str) and redact_url(value) != value:
+        return "${SSE_ENDPOINT}"  # a password or a key in the URL
+    if key == "headers" and isinstance(value, Mapping):
+        api_key_header = options.get("api_key_header") or DEFAULT_API_KEY_HEADER
+        return {
+            name: _placeholder(f"header_{name}")
+            if is_secret_header(name, api_key_header) and not has_references(str(v))
+            else v
+            for name, v in value.items()
+        }
+    return value

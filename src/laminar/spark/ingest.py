@@ -71,7 +71,10 @@ class Ingest:
                 wal.append(batch, now)
                 self.events[index] += len(batch)
         except Fenced as exc:
+            # Another query took the log over (same wal_path): say so at the next
+            # latestOffset instead of sitting idle with an offset that never moves.
             logger.warning("%s: %s; this reader stops", spec.display, exc)
+            self._errors.append(exc)
         except LaminarError as exc:
             logger.error("%s: %s", spec.display, exc)
             self._errors.append(exc)

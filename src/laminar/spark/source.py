@@ -219,8 +219,9 @@ class LaminarStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
             time.sleep(0.05)
 
     def commit(self, end: dict) -> None:
-        writers = self._writers or []
-        for endpoint, wal in zip(self.spec.endpoints, writers, strict=True):
+        if self._writers is None:
+            return  # the logs are not open yet: nothing of them to forget
+        for endpoint, wal in zip(self.spec.endpoints, self._writers, strict=True):
             position = _position(end, endpoint.key)
             if position is not None:
                 wal.commit(position)

@@ -94,6 +94,17 @@ def _frames(path: str) -> Iterator[tuple[int, int, int, int, int, int]]:
             offset += HEADER.size + length
 
 
+def _checked_last_id(path: str, offset: int, length: int, crc: int) -> str | None:
+    """The last event id of a frame, or None when its payload fails its CRC."""
+    with open(path, "rb") as handle:
+        handle.seek(offset + HEADER.size)
+        payload = handle.read(length)
+    if zlib.crc32(payload) != crc:
+        return None
+    events = _DECODER.decode(payload)
+    return events[-1].id if events else ""
+
+
 def _write_atomic(path: str, text: str) -> None:
     tmp = f"{path}.tmp.{os.getpid()}.{threading.get_ident()}"
     with open(tmp, "w", encoding="utf-8") as handle:
@@ -101,6 +112,16 @@ def _write_atomic(path: str, text: str) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
+    _fsync_directory(os.path.dirname(path))
+
+
+def _fsync_directory(directory: str) -> None:
+    """Make a file created or renamed in ``directory`` survive a power loss."""
+    fd = os.open(directory or ".", os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class WalWriter:
@@ -152,12 +173,15 @@ class WalWriter:
         for first in segments:
             path = self._path(segment_name(first))
             good = 0
-            for offset, first_seq, _arrival, count, length, _crc in _frames(path):
+            for offset, first_seq, _arrival, count, length, crc in _frames(path):
+                last_id = _checked_last_id(path, offset, length, crc)
+                if last_id is None and first == segments[-1]:
+                    break  # a whole header over a torn payload (a power loss): drop it
                 good = offset + HEADER.size + length
                 if not self._ends:
                     self.start = Position(first_seq, base.id if first_seq == base.seq else "")
                 self._ends.append(first_seq + count)
-                self._ids.append(self._last_id(path, offset, length))
+                self._ids.append(last_id or "")
             if first == segments[-1]:
                 with open(path, "r+b") as handle:
                     handle.truncate(good)  # a frame torn by a kill: never reported, drop it
@@ -166,12 +190,6 @@ class WalWriter:
             self.end = Position(self._ends[-1], self._ids[-1])
         if segments:
             self._fd = os.open(self._path(segment_name(segments[-1])), os.O_WRONLY | os.O_APPEND)
-
-    def _last_id(self, path: str, offset: int, length: int) -> str:
-        with open(path, "rb") as handle:
-            handle.seek(offset + HEADER.size)
-            events = _DECODER.decode(handle.read(length))
-        return events[-1].id if events else ""
 
     def _locked(self) -> _FileLock:
         return _FileLock(self._lock_fd)
@@ -183,6 +201,8 @@ class WalWriter:
         does not hold it (the log was lost, or belongs to another checkpoint). Ingest
         then resumes from the server after ``position.id``."""
         with self._mutex, self._locked():
+            if self._read_generation() != self.generation:
+                raise Fenced(f"WAL {self.directory} was taken over by a newer reader")
             if self._fd is not None:
                 os.close(self._fd)
                 self._fd = None
@@ -212,8 +232,16 @@ class WalWriter:
                 MAGIC, first, arrival_ms, len(events), len(payload), zlib.crc32(payload)
             )
             assert self._fd is not None
-            os.write(self._fd, header + payload)
-            self._segment_size += len(header) + len(payload)
+            frame = header + payload
+            try:
+                written = os.write(self._fd, frame)
+                if written != len(frame):
+                    raise OSError(f"short write ({written} of {len(frame)} bytes)")
+            except OSError:
+                # (disk full): cut the torn frame off, so the log ends on a whole frame
+                os.ftruncate(self._fd, self._segment_size)
+                raise
+            self._segment_size += len(frame)
             last_id = events[-1].id
             self._ends.append(first + len(events))
             self._ids.append(last_id)
@@ -226,6 +254,7 @@ class WalWriter:
             os.close(self._fd)
         path = self._path(segment_name(first))
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        _fsync_directory(self.directory)  # an offset Spark gets may point into this file
         self._segment_first, self._segment_size = first, 0
 
     def sync(self) -> Position:

@@ -110,7 +110,8 @@ class SSETableSource:
         self.replay = ReplayCheck(self._warn)
         self._failed: list[tuple[PayloadError, SSEEvent]] = []  # of the batch being decoded
         self._drops = DropReporter(table.name, self._warn)
-        self._oversized_seen = 0
+        self._oversized_routed = 0  # OversizedEvents found in batches so far
+        self._batch_oversized = False  # the batch being decoded holds one
 
     # -- checkpoints (laminar.runtime.commit) -----------------------------------
 
@@ -182,6 +183,13 @@ class SSETableSource:
         stats.last_event_id = batch.items[-1].id
         self._failed = []
         source = self.event_source
+        self._batch_oversized = False
+        if source is not None and source.stats.events_oversized > self._oversized_routed:
+            # Some were read and not yet routed: they may be in this batch (the count is
+            # the network reader's, ahead of the batches: scan until they are found).
+            found = sum(1 for e in batch.items if type(e) is OversizedEvent)
+            self._oversized_routed += found
+            self._batch_oversized = found > 0
         connection = source.stats.connections if source is not None else 0
         events = self.replay.process(EventBatch(batch.items, batch.arrival_ms), connection)
         stats.events_replayed, stats.id_gaps = self.replay.replayed, self.replay.gaps
@@ -189,6 +197,7 @@ class SSETableSource:
             events, dropped = self._filter.process(events)
             stats.events_filtered += dropped
         dedup = self.dedup
+        mark_before = dedup.mark if dedup is not None else 0  # the state before this batch
         if dedup is not None:
             events, dropped = dedup.process_events(events)
             stats.events_deduplicated += dropped
@@ -205,7 +214,7 @@ class SSETableSource:
         else:
             partitions = partitioner.split_rows(self._decode_rows(events))
         if self._failed:
-            return self._stopped(batch, events.events, partitions, split, previous_id)
+            return self._stopped(batch, events.events, partitions, split, previous_id, mark_before)
         for index, part in enumerate(partitions):
             stats.partitions[index] += part.num_rows
         result = RowBatch(
@@ -223,6 +232,7 @@ class SSETableSource:
         partitions: list[pa.Table],
         split: list[EventBatch] | None,
         previous_id: str,
+        mark_before: int,
     ) -> RowBatch:
         """The batch cut just before its first failing event (continue_on_error = false):
         the rows of the events before it, covering the stream up to that event."""
@@ -250,7 +260,8 @@ class SSETableSource:
         return RowBatch(
             partitions, cut, last_id, batch.arrival_ms[:cut], runs,
             # as of the previous batch: this one's keys may include events after the cut
-            self.dedup.mark - 1 if self.dedup is not None else 0,
+            # (one batch may advance the state several times: once per partition)
+            mark_before,
             stop=error,
         )
 
@@ -258,9 +269,7 @@ class SSETableSource:
         if not events:
             return self.schema.empty_table()
         bad = None
-        source = self.event_source
-        if source is not None and source.stats.events_oversized != self._oversized_seen:
-            self._oversized_seen = source.stats.events_oversized  # scan only when some came
+        if self._batch_oversized:  # route them like bad payloads (see rows())
             bad = {i: e.reason for i, e in enumerate(events) if type(e) is OversizedEvent}
         try:
             result = self._decoder.decode(events, arrival, bad)
