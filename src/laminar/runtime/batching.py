@@ -31,7 +31,6 @@ T = TypeVar("T")
 
 # Network reads in flight between the socket and the batcher (each <= ~256 KiB).
 READ_AHEAD = 16
-DEFAULT_MAX_BATCH_BYTES = 4 << 20
 
 
 @dataclass(slots=True)

@@ -34,7 +34,7 @@ from typing import Any
 from laminar._suggest import did_you_mean
 from laminar.connectors.sse.options import parse_headers, parse_str, parse_url
 from laminar.errors import ConfigError
-from laminar.options import parse_choice, parse_int
+from laminar.options import parse_bytes, parse_choice, parse_int
 from laminar.secrets import redact_url
 
 SINK_CONNECTORS = ("stdout", "filesystem", "blackhole", "webhook")
@@ -42,20 +42,7 @@ SINK_SECRETS = frozenset({"headers"})
 
 
 def _size(option: str, value: object) -> int:
-    from laminar.options import SIZE_PATTERN as _SIZE
-    from laminar.options import SIZE_UNITS as _SIZE_UNITS
-
-    if isinstance(value, str):
-        match = _SIZE.match(value)
-        if not match:
-            raise ConfigError(
-                f"option {option}: expected a number of bytes such as 134217728 or '128MiB', "
-                f"got {value!r}",
-                option=option,
-            )
-        unit = match.group(2).lower() if match.group(2) else None
-        value = int(match.group(1)) * _SIZE_UNITS[unit]
-    return parse_int(option, value, minimum=1, maximum=1 << 40)
+    return parse_bytes(option, value, minimum=1, maximum=1 << 40, example="134217728 or '128MiB'")
 
 
 def _file_name(option: str, value: object) -> str:

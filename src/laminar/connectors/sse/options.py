@@ -57,9 +57,6 @@ from laminar.secrets import (
     userinfo,
 )
 
-_URL_USERINFO = URL_USERINFO
-_Resolver = Resolver  # the former name (sinks resolve their ${VAR}s with it)
-
 DEFAULT_MAX_EVENT_SIZE = 16 << 20
 # Real streams compress 5-50:1; a bomb of repeated bytes about 1000:1.
 DEFAULT_MAX_RATIO = 200
@@ -76,19 +73,12 @@ _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 # The generic ones live in laminar.options (re-exported here); these add ${VAR} checks.
 
 
-_fail = option_error
-_shown = shown
-
-
-_check_vars = check_references
-
-
 def parse_str(option: str, value: object) -> str:
     if not isinstance(value, str):
-        raise _fail(option, f"expected a string, got {_shown(value)}")
+        raise option_error(option, f"expected a string, got {shown(value)}")
     if "\r" in value or "\n" in value or "\x00" in value:
-        raise _fail(option, "line breaks and NUL are not allowed")
-    _check_vars(option, value)
+        raise option_error(option, "line breaks and NUL are not allowed")
+    check_references(option, value)
     return value
 
 
@@ -97,15 +87,15 @@ def parse_text(option: str, value: object) -> str:
     if isinstance(value, bytes):
         value = value.decode("utf-8")
     if not isinstance(value, str):
-        raise _fail(option, f"expected a string, got {_shown(value)}")
-    _check_vars(option, value)
+        raise option_error(option, f"expected a string, got {shown(value)}")
+    check_references(option, value)
     return value
 
 
 def parse_url(option: str, value: object) -> str:
     text = parse_str(option, value).strip()
     if not text:
-        raise _fail(option, "must not be empty")
+        raise option_error(option, "must not be empty")
     if "${" not in text.split("://", 1)[0]:
         _check_http_url(option, text)
     return text
@@ -114,9 +104,9 @@ def parse_url(option: str, value: object) -> str:
 def _check_http_url(option: str, url: str) -> None:
     scheme, sep, rest = url.partition("://")
     if not sep or scheme.lower() not in ("http", "https") or not rest or rest[0] in "/?#":
-        raise _fail(
+        raise option_error(
             option,
-            f"expected an http:// or https:// URL with a host, got {_shown(redact_url(url))}",
+            f"expected an http:// or https:// URL with a host, got {shown(redact_url(url))}",
         )
 
 
@@ -134,7 +124,7 @@ def parse_headers(option: str, value: object) -> dict[str, str]:
             try:
                 value = json.loads(text)
             except json.JSONDecodeError as exc:
-                raise _fail(
+                raise option_error(
                     option,
                     f"not valid JSON ({exc.msg} at position {exc.pos}); "
                     'write a JSON object such as \'{"X-Client": "a"}\'',
@@ -144,7 +134,7 @@ def parse_headers(option: str, value: object) -> dict[str, str]:
             for item in text.split(","):
                 name, colon, header_value = item.partition(":")
                 if not colon or not name.strip():
-                    raise _fail(
+                    raise option_error(
                         option,
                         'expected a JSON object such as \'{"X-Client": "a"}\' '
                         "(or 'Name: value, Name2: value2')",
@@ -152,19 +142,19 @@ def parse_headers(option: str, value: object) -> dict[str, str]:
                 pairs[name.strip()] = header_value.strip()
             value = pairs
     if not isinstance(value, Mapping):
-        raise _fail(
-            option, f"expected a JSON object of header names to values, got {_shown(value)}"
+        raise option_error(
+            option, f"expected a JSON object of header names to values, got {shown(value)}"
         )
     headers: dict[str, str] = {}
     for name, header_value in value.items():
         if not isinstance(name, str) or not _HEADER_NAME.match(name):
-            raise _fail(option, f"{_shown(name)} is not a valid header name")
+            raise option_error(option, f"{shown(name)} is not a valid header name")
         if isinstance(header_value, bool):
             header_value = "true" if header_value else "false"
         elif isinstance(header_value, (int, float)):
             header_value = str(header_value)
         if not isinstance(header_value, str):
-            raise _fail(option, f"header {name!r}: expected a string value")
+            raise option_error(option, f"header {name!r}: expected a string value")
         headers[name] = parse_str(option, header_value)
     return headers
 
@@ -173,8 +163,8 @@ def parse_method(option: str, value: object) -> str:
     """Any HTTP method token (RFC 9110), upper-cased."""
     text = parse_str(option, value).strip()
     if not _METHOD.match(text):
-        raise _fail(
-            option, f"expected an HTTP method such as GET, POST or REPORT, got {_shown(value)}"
+        raise option_error(
+            option, f"expected an HTTP method such as GET, POST or REPORT, got {shown(value)}"
         )
     return text.upper()
 
@@ -184,12 +174,12 @@ def parse_names(option: str, value: object) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [part for part in (p.strip() for p in value.split(",")) if part]
     if not isinstance(value, (list, tuple)):
-        raise _fail(
-            option, f"expected header names such as 'X-Tenant-Key, X-Sig', got {_shown(value)}"
+        raise option_error(
+            option, f"expected header names such as 'X-Tenant-Key, X-Sig', got {shown(value)}"
         )
     for name in value:
         if not isinstance(name, str) or not _HEADER_NAME.match(name):
-            raise _fail(option, f"{_shown(name)} is not a valid header name")
+            raise option_error(option, f"{shown(name)} is not a valid header name")
     return tuple(value)
 
 
@@ -200,20 +190,17 @@ def _ms(minimum: int) -> Callable[[str, object], int]:
 # -- the schema ---------------------------------------------------------------
 
 
-_optional = optional
-
-
 SPECS: dict[str, OptionSpec] = {
     "endpoint": OptionSpec(parse_url, None, doc="SSE endpoint URL (required)"),
     "headers": OptionSpec(parse_headers, {}, doc="extra request headers"),
     "auth_type": OptionSpec(
         lambda o, v: parse_choice(o, v, AUTH_TYPES), "none", doc="none | bearer | api_key"
     ),
-    "token": OptionSpec(_optional(parse_str), None, secret=True, doc="bearer token"),
+    "token": OptionSpec(optional(parse_str), None, secret=True, doc="bearer token"),
     "token_file": OptionSpec(
-        _optional(parse_str), None, doc="file holding the bearer token, re-read at each connection"
+        optional(parse_str), None, doc="file holding the bearer token, re-read at each connection"
     ),
-    "api_key": OptionSpec(_optional(parse_str), None, secret=True, doc="API key"),
+    "api_key": OptionSpec(optional(parse_str), None, secret=True, doc="API key"),
     "api_key_header": OptionSpec(
         parse_str, DEFAULT_API_KEY_HEADER, doc="header that carries api_key"
     ),
@@ -223,7 +210,7 @@ SPECS: dict[str, OptionSpec] = {
     "comment_prefix": OptionSpec(parse_str, ":", doc="extra prefix that marks a comment"),
     "reconnect_interval_ms": OptionSpec(_ms(0), 3000, doc="reconnection time before backoff"),
     "reconnect_backoff_ms": OptionSpec(
-        _optional(_ms(0)), None, doc="base of the backoff; default reconnect_interval_ms"
+        optional(_ms(0)), None, doc="base of the backoff; default reconnect_interval_ms"
     ),
     "reconnect_multiplier": OptionSpec(
         lambda o, v: parse_float(o, v, minimum=1.0, maximum=100.0),
@@ -232,7 +219,7 @@ SPECS: dict[str, OptionSpec] = {
     ),
     "max_reconnect_interval_ms": OptionSpec(_ms(0), 60000, doc="cap of the backoff"),
     "max_reconnect_attempts": OptionSpec(
-        _optional(lambda o, v: parse_int(o, v, minimum=0, maximum=2**31)),
+        optional(lambda o, v: parse_int(o, v, minimum=0, maximum=2**31)),
         None,
         doc="consecutive failed attempts before giving up; default unlimited",
     ),
@@ -241,10 +228,10 @@ SPECS: dict[str, OptionSpec] = {
     "decompress_response": OptionSpec(parse_bool, True, doc="ask for and decode gzip/deflate"),
     "method": OptionSpec(parse_method, "GET", doc="HTTP method (any token: GET, POST, REPORT…)"),
     "body": OptionSpec(
-        _optional(parse_text), None, secret=True, doc="request body, re-sent on reconnection"
+        optional(parse_text), None, secret=True, doc="request body, re-sent on reconnection"
     ),
-    "proxy": OptionSpec(_optional(parse_url), None, doc="HTTP proxy URL"),
-    "ca_cert": OptionSpec(_optional(parse_str), None, doc="PEM file of CAs to trust"),
+    "proxy": OptionSpec(optional(parse_url), None, doc="HTTP proxy URL"),
+    "ca_cert": OptionSpec(optional(parse_str), None, doc="PEM file of CAs to trust"),
     "verify_tls": OptionSpec(parse_bool, True, doc="verify the server's certificate"),
     "max_event_size": OptionSpec(
         parse_size, DEFAULT_MAX_EVENT_SIZE, doc="largest line or event, in bytes"
@@ -256,7 +243,7 @@ SPECS: dict[str, OptionSpec] = {
         "redirects)",
     ),
     "end_of_stream_data": OptionSpec(
-        _optional(parse_text),
+        optional(parse_text),
         None,
         doc="a data value (e.g. '[DONE]') that ends the stream cleanly, without a row",
     ),
@@ -411,7 +398,7 @@ class ConnectionOptions:
             raise ConfigError(
                 "options token and token_file are both set: keep one of them", option="token"
             )
-        has_userinfo = _URL_USERINFO.match(self.endpoint) is not None
+        has_userinfo = URL_USERINFO.match(self.endpoint) is not None
         sends_authorization = self.auth_type == "bearer" or any(
             name.lower() == "authorization" for name in self.headers
         )

@@ -12,9 +12,12 @@ checkpointed: after a restart the detector starts from the resumed id
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import attrgetter
 
 from laminar.runtime.operators.source_stage import EventBatch
 from laminar.runtime.replay import DEFAULT_MEMORY, ReplayDetector
+
+_ID = attrgetter("id")
 
 
 class ReplayCheck:
@@ -49,7 +52,7 @@ class ReplayCheck:
             if self._connection:
                 self.detector.reconnected()
             self._connection = connection
-        self.detector.observe([e.id for e in batch.events])
+        self.detector.observe(list(map(_ID, batch.events)))
         return batch
 
     def snapshot(self) -> bytes:
