@@ -249,14 +249,41 @@ def _cases(
     return [Case(name, case(name)) for name in commands], outputs
 
 
+# Runs argv[1:] and prints its peak RSS (KiB) on stderr. A process forked straight from
+# the benchmark inherits the benchmark's own peak (Linux keeps the larger of the
+# pre-exec and post-exec high-water marks), so the measured process is forked from this
+# small launcher instead.
+_LAUNCHER = (
+    "import os, subprocess, sys\n"
+    "child = subprocess.Popen(sys.argv[1:])\n"
+    "_, status, usage = os.wait4(child.pid, 0)\n"
+    "print('maxrss', usage.ru_maxrss, file=sys.stderr)\n"
+    "sys.exit(os.waitstatus_to_exitcode(status))\n"
+)
+
+
+def _child_peak_rss(command: list[str], out: Path, cwd: Path) -> int:
+    """Peak RSS (KiB) of ``command`` itself, run with stdout into ``out``."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])
+    )}
+    with open(out, "wb") as sink:
+        done = subprocess.run([sys.executable, "-c", _LAUNCHER, *command], stdout=sink,
+                              stderr=subprocess.PIPE, cwd=cwd, env=env)  # fmt: skip
+    errors = done.stderr.decode(errors="replace")
+    if done.returncode:
+        raise RuntimeError(f"{command[0]} exited with {done.returncode}: {errors[-2000:]}")
+    return int(errors.rsplit("maxrss ", 1)[1].split()[0])
+
+
 def peak_rss(url: str, work: Path) -> dict[str, int]:
     """Peak RSS (KiB) of one run of each side on ``url``; both must write the same rows."""
     pipeline = work / "groups.sql"
     pipeline.write_text(PIPELINE.format(url=url, query=QUERY), encoding="utf-8")
     out = {LAMINAR: work / "groups-laminar.jsonl", PEER: work / "groups-peer.jsonl"}
     rss = {
-        LAMINAR: _run(_laminar_command(pipeline), out[LAMINAR], work).max_rss_kib,
-        PEER: _run(_peer_command(url, out[PEER]), work / "stdout", work).max_rss_kib,
+        LAMINAR: _child_peak_rss(_laminar_command(pipeline), out[LAMINAR], work),
+        PEER: _child_peak_rss(_peer_command(url, out[PEER]), work / "stdout", work),
     }
     rows = {name: _counts(path) for name, path in out.items()}
     if rows[LAMINAR] != rows[PEER]:
