@@ -1,4 +1,5 @@
-"""SSETableSource.rows() on its failure paths, batch by batch (no network: the batches are
+"""The head of a source's pipeline (SourceHead.process: decode, dedup, partitions) on its
+failure paths, batch by batch (no network: the batches are
 built here, as the micro-batcher hands them over).
 
 * An oversized event is routed like a bad payload whichever partition or batch holds it.
@@ -20,14 +21,15 @@ from laminar.sql.engine import Engine
 from laminar.sse.event import OversizedEvent, SSEEvent
 
 
-def source_of(table_sql: str) -> Any:
+def head_of(table_sql: str) -> Any:
+    """The head operators of ``SELECT * FROM t``, over its source."""
     engine = Engine(env={})
     engine.execute(table_sql)
     [query] = engine.execute("SELECT * FROM t")
     source = query.source
     # What the running EventSource reports: connections, and oversized events read so far.
     source.event_source = SimpleNamespace(stats=SimpleNamespace(connections=1, events_oversized=0))
-    return source
+    return query.head
 
 
 def batch(*events: SSEEvent) -> Batch[SSEEvent]:
@@ -59,36 +61,36 @@ def error_rows(result: Any) -> list[str]:
 
 
 def test_an_oversized_event_in_a_later_partition_is_routed() -> None:
-    source = source_of(TABLE.format(extra=", parallelism = 4, partition_by = 'event_type'"))
-    source.event_source.stats.events_oversized = 1
+    head = head_of(TABLE.format(extra=", parallelism = 4, partition_by = 'event_type'"))
+    head.decoder.event_source.stats.events_oversized = 1
     # The event types put the oversized event in another partition than the first one.
-    result = source.rows(batch(tick("a", "1", 1), tick("b", "2", 2), big("c", "3")))
+    result = head.process(batch(tick("a", "1", 1), tick("b", "2", 2), big("c", "3")))
     [message] = error_rows(result)
     assert "max_event_size" in message
 
 
 def test_an_oversized_event_counted_before_its_batch_arrives_is_routed() -> None:
-    source = source_of(TABLE.format(extra=""))
+    head = head_of(TABLE.format(extra=""))
     # The reader has counted it, but the batch decoded now was read before it.
-    source.event_source.stats.events_oversized = 1
-    assert error_rows(source.rows(batch(tick("m", "1", 1)))) == []
-    [message] = error_rows(source.rows(batch(tick("m", "2", 2), big("m", "3"))))
+    head.decoder.event_source.stats.events_oversized = 1
+    assert error_rows(head.process(batch(tick("m", "1", 1)))) == []
+    [message] = error_rows(head.process(batch(tick("m", "2", 2), big("m", "3"))))
     assert "max_event_size" in message
 
 
 def test_a_cut_batch_commits_no_dedup_key_from_past_the_cut() -> None:
-    source = source_of(
+    head = head_of(
         "CREATE TABLE t (n INTEGER) WITH (endpoint = 'http://127.0.0.1:1/x', "
         "continue_on_error = false, deduplicate_by = 'n', parallelism = 4, "
         "partition_by = 'event_type')"
     )
-    first = source.rows(batch(tick("a", "1", 1)))
+    first = head.process(batch(tick("a", "1", 1)))
     # Event 3 is bad; events 4 and 5 (after the cut) land in partitions decoded before and
     # after it. None of their keys may be in the state committed with the cut batch.
     bad = SSEEvent("b", "not json", "3")
-    cut = source.rows(batch(tick("a", "2", 2), bad, tick("c", "4", 4), tick("d", "5", 5)))
+    cut = head.process(batch(tick("a", "2", 2), bad, tick("c", "4", 4), tick("d", "5", 5)))
     assert cut.stop is not None and cut.last_event_id == "2"
-    kept = json.loads(source.operator_states(cut.dedup_mark)["dedup"])
+    kept = json.loads(head.snapshot(cut.dedup_mark)["dedup"])
     keys = {key for _tag, key, _ms in kept}
     assert {4, 5}.isdisjoint(keys)
     assert first.dedup_mark <= cut.dedup_mark

@@ -202,7 +202,7 @@ def describe(p: Pipeline, status: dict[int, dict[str, Any]]) -> dict[str, Any]:
         "last_event_id": row.get("last_event_id"),
         "committed_event_id": _committed(p, query),
         "events_deduplicated": row.get("events_deduplicated"),
-        "dedup_entries": query.source.dedup_entries if query is not None else 0,
+        "dedup_entries": query.dedup_entries if query is not None else 0,
         "state_rows": row.get("state_rows"),
         "state_bytes": row.get("state_bytes"),
         "output": {"last_id": p.tail.last_id, "subscribers": p.tail.subscribers},

@@ -1,6 +1,32 @@
-"""Running pipelines together: one asyncio.TaskGroup, structured, each ending cleanly.
+"""The pipeline: source -> operators -> sink, run in an asyncio.TaskGroup.
 
-``run_together(jobs)`` runs every pipeline (source -> operators -> sink, driven by
+One ``Pipeline`` runs one query over one stream:
+
+    source (events -> Arrow: laminar.connectors.sse.source, keeps the last id)
+      -> head operators (replay check, event-type filter, de-duplication, decode,
+         partitioning: laminar.runtime.operators.head)
+      -> query operator (the per-batch DuckDB query, or a chain with window /
+         group operators: laminar.runtime.operator.QueryStage)
+      -> LIMIT (laminar.runtime.operators.limit)
+      -> ``run()`` yields the rows of every batch; ``position`` is the last event
+         id they cover (what the sink may commit: laminar.runtime.commit)
+
+The head and the query each run in a worker thread, one batch at a time
+(DuckDB, pyarrow and the decoders release the GIL, so the socket keeps being
+read meanwhile; the micro-batcher's read-ahead is the only queue, bounded).
+A stateful query is ticked every ``tick_s`` while no batch arrives (idle
+streams and processing-time windows close on time) and flushed when the source
+ends for good (a 204, or reconnecting exhausted after a clean end), so every
+open window is emitted. With continue_on_error = false a failing event cuts
+its batch (``RowBatch.stop``): the rows before it are handed on, then the
+error is raised.
+
+Checkpoints are generic: ``snapshot()`` gives every operator's state, one
+entry per operator name, and ``restore()`` gives them back with the resume id.
+The head's state is versioned by batch marks, so it is taken as of the last
+batch handed on (``dedup_mark``) even while the next one is processed.
+
+``run_together(jobs)`` runs every pipeline (driven into its sink by
 ``laminar.runtime.commit.run_pipeline``) as a task of one TaskGroup, until all end.
 The first failure cancels the others once (each still flushes its sink and takes
 its last checkpoint under its own shutdown deadline) and is raised as itself, not
@@ -12,10 +38,232 @@ again, so a second signal cannot cut a flush short.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Sequence
-from typing import Any
+import contextlib
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from typing import Any, Generic, Protocol, TypeVar
 
+from laminar.errors import LaminarError, ReconnectExhaustedError
+from laminar.runtime.batching import Batch
+from laminar.runtime.operator import QueryStage
+from laminar.runtime.operators.head import SourceHead
+from laminar.runtime.operators.limit import Limit
+from laminar.runtime.operators.source_stage import RowBatch
+from laminar.runtime.stats import PipelineStats
+from laminar.sse.event import SSEEvent
+
+T = TypeVar("T")
 Job = tuple[str, Callable[[], Coroutine[Any, Any, Any]]]
+
+# How often a stateful query looks at the clock while no batch arrives.
+TICK_S = 0.2
+
+
+class EventBatches(Protocol):
+    """A source as the pipeline sees it: micro-batches of events, from a resume id."""
+
+    resume_event_id: str | None
+
+    def batches(self) -> AsyncIterator[Batch[SSEEvent]]: ...
+
+
+class Monitor(Protocol):
+    """Observability's view of a run (laminar.observability.monitor.QueryMonitor)."""
+
+    def start(self) -> None: ...
+
+    def processed(self, batch: RowBatch, elapsed_ms: float) -> None: ...
+
+    def committed(self, batch: RowBatch) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class Pipeline(Generic[T]):
+    """See the module docstring. ``run()`` once."""
+
+    def __init__(
+        self,
+        source: EventBatches,
+        head: SourceHead,
+        query: QueryStage[T],
+        limit: Limit[T],
+        stats: PipelineStats,
+        *,
+        tick_s: float = TICK_S,
+        monitor: Monitor | None = None,
+    ) -> None:
+        self.source = source
+        self.head = head
+        self.query = query
+        self.limit = limit
+        self.stats = stats
+        self.tick_s = tick_s
+        self.monitor = monitor
+        self.position = ""  # last event id covered by the batch most recently produced
+        self.dedup_mark = 0  # the head's state as of that batch
+
+    # -- checkpoints ----------------------------------------------------------------
+
+    def restore(self, last_event_id: str, states: Mapping[str, bytes]) -> None:
+        """Resume after ``last_event_id`` with the operators' ``states`` (by name)."""
+        self.source.resume_event_id = last_event_id
+        self.head.restore(states)
+        self.query.restore(states)
+
+    def snapshot(self) -> dict[str, bytes]:
+        """Every operator's state by name, as of the last batch produced (the head's is
+        safe at any time; a stateful query's only at a barrier: laminar.runtime.commit)."""
+        states = self.head.snapshot(self.dedup_mark)
+        states.update(self.query.snapshot())
+        return states
+
+    # -- running --------------------------------------------------------------------
+
+    async def _row_batches(self) -> AsyncGenerator[RowBatch, None]:
+        """The source's batches through the head operators."""
+        if self.source.resume_event_id:
+            self.head.replay.resumed(self.source.resume_event_id)
+        events = self.source.batches()
+        try:
+            async for batch in events:
+                rows = await asyncio.to_thread(self.head.process, batch)
+                yield rows
+                if rows.stop is not None:  # handed on: now the error
+                    raise rows.stop
+        finally:
+            await events.aclose()  # type: ignore[attr-defined]
+
+    async def run(self, yield_empty: bool = False) -> AsyncGenerator[T, None]:
+        """The rows of every batch, in order; empty ones too with ``yield_empty``."""
+        stats, query, limit, monitor = self.stats, self.query, self.limit, self.monitor
+        size = query.rows.size
+        if limit.done:
+            stats.state = "finished"
+            return
+        batches = self._row_batches()
+        stream = _with_ticks(batches, self.tick_s) if query.stateful else batches
+        if monitor is not None:
+            monitor.start()
+        try:
+            async for batch in stream:
+                if batch is None:  # a tick: time moved while no batch came
+                    result = await asyncio.to_thread(query.process, None, None)
+                    query.note_state(stats)
+                    if size(result) or yield_empty:
+                        result, reached = limit.process(result)
+                        stats.rows_out += size(result)
+                        yield result
+                        if reached:
+                            break
+                    continue
+                result = await self._execute(batch)
+                if monitor is not None:
+                    monitor.processed(batch, stats.last_batch_ms)
+                if not size(result):
+                    self.position, self.dedup_mark = batch.last_event_id, batch.dedup_mark
+                    if yield_empty:
+                        yield result
+                    if monitor is not None:
+                        monitor.committed(batch)
+                    continue
+                wanted = limit.remaining
+                result, reached = limit.process(result)
+                if reached and not query.stateful:
+                    # LIMIT ends in this batch: commit up to the event behind the last
+                    # delivered row when that can be known, else keep the position (a
+                    # restart replays the batch rather than skip it).
+                    assert wanted is not None
+                    last = await asyncio.to_thread(
+                        Limit.delivered_through, batch, wanted, query.count
+                    )
+                    if last is not None:
+                        self.position = last
+                elif not reached:
+                    self.position, self.dedup_mark = batch.last_event_id, batch.dedup_mark
+                stats.rows_out += size(result)
+                yield result
+                if monitor is not None:
+                    monitor.committed(batch)  # the sink has the rows
+                if reached:
+                    break
+            else:
+                if query.stateful:  # the source ended for good: close every window
+                    result = await self._flush()
+                    if size(result) or yield_empty:
+                        yield result
+            stats.state = "finished"
+        except ReconnectExhaustedError as exc:
+            if not query.stateful or exc.reason != "eof":
+                stats.state = "failed"
+                stats.error = str(exc)
+                raise
+            # The stream ended cleanly and reconnecting ran out: an end for good, like a
+            # 204. Every open window is emitted, and the query finishes.
+            result = await self._flush()
+            if size(result) or yield_empty:
+                yield result
+            stats.state = "finished"
+        except LaminarError as exc:
+            stats.state = "failed"
+            stats.error = str(exc)
+            raise
+        except (asyncio.CancelledError, GeneratorExit):
+            stats.state = "stopped"
+            raise
+        finally:
+            if stream is not batches:
+                await stream.aclose()  # type: ignore[attr-defined]
+            await batches.aclose()
+            if monitor is not None:
+                monitor.stop()
+
+    async def _execute(self, batch: RowBatch) -> T:
+        stats = self.stats
+        started = time.perf_counter()
+        result = await asyncio.to_thread(self.query.process, batch.partitions, None)
+        self.query.note_state(stats)
+        stats.batches += 1
+        stats.last_batch_ms = (time.perf_counter() - started) * 1000
+        stats.last_event_at = time.time()
+        return result
+
+    async def _flush(self) -> T:
+        """Every open window (the source ended for good), cut to what LIMIT still allows."""
+        result = await asyncio.to_thread(self.query.flush)
+        self.query.note_state(self.stats)
+        result, _ = self.limit.process(result)
+        self.stats.rows_out += self.query.rows.size(result)
+        return result
+
+
+async def _with_ticks(
+    batches: AsyncIterator[RowBatch], tick_s: float
+) -> AsyncIterator[RowBatch | None]:
+    """``batches``, with a None every ``tick_s`` while none arrives.
+
+    The pending ``__anext__`` is kept across ticks (never cancelled mid-read).
+    """
+    pending: asyncio.Future[RowBatch] | None = None
+    try:
+        while True:
+            if pending is None:
+                pending = asyncio.ensure_future(batches.__anext__())
+            done, _ = await asyncio.wait({pending}, timeout=tick_s)
+            if not done:
+                yield None
+                continue
+            future, pending = pending, None
+            try:
+                batch = future.result()
+            except StopAsyncIteration:
+                return
+            yield batch
+    finally:
+        if pending is not None and not pending.done():
+            pending.cancel()
+            with contextlib.suppress(BaseException):
+                await pending
 
 
 async def run_together(jobs: Sequence[Job]) -> None:

@@ -49,10 +49,7 @@ def restore(query: ContinuousQuery, state: StateStore, key: str) -> str | None:
     checkpoint = state.checkpoint(key)
     if checkpoint is None:
         return None
-    query.source.resume_event_id = checkpoint.last_event_id
-    query.source.restore_operators(checkpoint.states)
-    if query.staged is not None:
-        query.staged.restore(checkpoint.states)
+    query.restore(checkpoint.last_event_id, checkpoint.states)
     logger.info("pipeline %s resumes after event id %r", key, checkpoint.last_event_id)
     return checkpoint.last_event_id
 
@@ -77,19 +74,12 @@ async def run_query(
             if query.sink is not None
             else StdoutSink(query.table)
         )
-    source, staged = query.source, query.staged
-
-    def snapshot() -> dict[str, bytes]:
-        # The source's operators (dedup) give their state as of the last batch handed (its
-        # mark): safe even while the source works on the next one. The query's operators
-        # are not: a stateful query is snapshotted at the barrier only (its iterator
-        # yields a batch every tick).
-        states = source.operator_states(query.dedup_mark)
-        if staged is not None:
-            states.update(staged.snapshot())
-        return states
-
-    committer = Committer(store, key, query.table, snapshot)
+    staged = query.staged
+    # The head operators (dedup) give their state as of the last batch handed (its mark):
+    # safe even while the source works on the next one. The query's operators are not: a
+    # stateful query is snapshotted at the barrier only (its iterator yields a batch every
+    # tick).
+    committer = Committer(store, key, query.table, query.snapshot)
     try:
         await run_pipeline(
             query.positioned_batches(sink.kind),

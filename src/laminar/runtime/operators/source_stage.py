@@ -10,8 +10,11 @@ by a column take the decoded Arrow table.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import pyarrow as pa
+
+from laminar.errors import PayloadError
 from laminar.sse.event import SSEEvent
 
 # SSE fields that can key de-duplication and partitioning without a column.
@@ -41,3 +44,26 @@ def sse_field(key: str | None, columns: Sequence[str]) -> str | None:
     if key is None or key in columns:
         return None
     return SSE_FIELDS[key]
+
+
+@dataclass(slots=True)
+class RowBatch:
+    """One micro-batch of rows, split into the table's partitions: what the head of a
+    source's pipeline (``laminar.runtime.operators.head``) hands to the query."""
+
+    partitions: list[pa.Table]
+    events: int  # events of the stream this batch covers
+    last_event_id: str
+    arrival_ms: list[int] = field(default_factory=list)  # of each of those events (epoch ms)
+    arrival_runs: list[tuple[int, int]] = field(default_factory=list)  # (ms, events) per read
+    dedup_mark: int = 0  # the de-duplication state as of this batch (for its checkpoint)
+    # The event behind each row, when rows map one to one onto events (one partition,
+    # nothing dropped or de-duplicated): lets a LIMIT commit exactly what it delivered.
+    row_events: list[SSEEvent] | None = None
+    # continue_on_error = false and an event failed: this batch holds the rows of the
+    # events before it; the pipeline raises ``stop`` once the batch has been handed on.
+    stop: PayloadError | None = None
+
+    @property
+    def num_rows(self) -> int:
+        return sum(p.num_rows for p in self.partitions)
