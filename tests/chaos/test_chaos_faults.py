@@ -93,7 +93,7 @@ async def test_tcp_reset() -> None:
     ids, query, error = await run_feed(Feed(200, reset(40), reset(0), reset(100)))
     assert error is None
     assert ids == ALL
-    assert query.source.replay.replayed == 0
+    assert query.head.replay.replayed == 0
 
 
 async def test_stall_past_keepalive_timeout() -> None:
@@ -168,7 +168,7 @@ async def test_server_ignoring_last_event_id_is_detected(caplog: pytest.LogCaptu
     assert error is None
     # Allowed duplicates: exactly the replayed 1…60 (the replay is reported, not hidden).
     assert ids == list(range(1, 61)) + ALL
-    assert query.source.replay.replayed == 60
+    assert query.head.replay.replayed == 60
     assert query.stats.events_replayed == 60  # what status and metrics report
     assert "does not honour Last-Event-ID" in caplog.text
 
@@ -178,7 +178,7 @@ async def test_server_ignoring_last_event_id_with_dedup_by_event_id() -> None:
     ids, query, error = await run_feed(feed, ", deduplicate_by = 'event_id'")
     assert error is None
     assert ids == ALL  # no duplicates: the replayed ids are dropped by deduplicate_by
-    assert query.source.replay.replayed == 60
+    assert query.head.replay.replayed == 60
 
 
 async def test_gap_after_reconnect_is_flagged(caplog: pytest.LogCaptureFixture) -> None:
@@ -186,7 +186,7 @@ async def test_gap_after_reconnect_is_flagged(caplog: pytest.LogCaptureFixture) 
     ids, query, error = await run_feed(Feed(200, cut(30), skip(0, 10)))
     assert error is None
     assert ids == list(range(1, 31)) + list(range(41, 201))  # 31…40 never sent
-    assert (query.source.replay.gaps, query.source.replay.missing) == (1, 10)
+    assert (query.head.replay.gaps, query.head.replay.missing) == (1, 10)
     assert "gap in event ids" in caplog.text
 
 
