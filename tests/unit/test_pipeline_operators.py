@@ -154,9 +154,11 @@ async def test_window_state_checkpoints_under_its_operator_name() -> None:
     assert set(states) == {"window"}
 
     second = planned(WINDOWED)
-    second.restore("2", states)
-    assert second.source.resume_event_id == "2"
-    out = await drain(pipeline(second, Replay([trade(3, "A", 3)])))
+    source = Replay([trade(3, "A", 3)])
+    resumed = pipeline(second, source)
+    resumed.restore("2", states)
+    assert source.resume_event_id == "2"
+    out = await drain(resumed)
     [[row]] = out
     assert json.loads(row)["n"] == 3  # the two restored rows and the new one
     second.close()

@@ -8,8 +8,10 @@ One ``Pipeline`` runs one query over one stream:
       -> query operator (the per-batch DuckDB query, or a chain with window /
          group operators: laminar.runtime.operator.QueryStage)
       -> LIMIT (laminar.runtime.operators.limit)
-      -> ``run()`` yields the rows of every batch; ``position`` is the last event
-         id they cover (what the sink may commit: laminar.runtime.commit)
+      -> sink: ``run_into`` resumes the pipeline from its checkpoint and drives
+         it into its sink with the commit protocol (laminar.runtime.commit):
+         the rows of every batch, then its ``position`` (the last event id they
+         cover) is committed with every operator's state
 
 The head and the query each run in a worker thread, one batch at a time
 (DuckDB, pyarrow and the decoders release the GIL, so the socket keeps being
@@ -39,24 +41,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 from laminar.errors import LaminarError, ReconnectExhaustedError
 from laminar.runtime.batching import Batch
+from laminar.runtime.commit import DEFAULT_TICK_S, Committer, run_pipeline
 from laminar.runtime.operator import QueryStage
 from laminar.runtime.operators.head import SourceHead
 from laminar.runtime.operators.limit import Limit
 from laminar.runtime.operators.source_stage import RowBatch
+from laminar.runtime.state import StateStore
 from laminar.runtime.stats import PipelineStats
+from laminar.sinks.base import Sink
 from laminar.sse.event import SSEEvent
+
+logger = logging.getLogger("laminar.runtime")
 
 T = TypeVar("T")
 Job = tuple[str, Callable[[], Coroutine[Any, Any, Any]]]
 
 # How often a stateful query looks at the clock while no batch arrives.
 TICK_S = 0.2
+# Window and group state can be large: snapshot it once a second, not per batch.
+STATEFUL_CHECKPOINT_INTERVAL_S = 1.0
 
 
 class EventBatches(Protocol):
@@ -218,6 +228,12 @@ class Pipeline(Generic[T]):
             if monitor is not None:
                 monitor.stop()
 
+    async def positioned(self) -> AsyncGenerator[tuple[T, str], None]:
+        """``(rows, position)`` for every batch, empty ones included (for commits)."""
+        async with contextlib.aclosing(self.run(yield_empty=True)) as batches:
+            async for rows in batches:
+                yield rows, self.position
+
     async def _execute(self, batch: RowBatch) -> T:
         stats = self.stats
         started = time.perf_counter()
@@ -235,6 +251,39 @@ class Pipeline(Generic[T]):
         result, _ = self.limit.process(result)
         self.stats.rows_out += self.query.rows.size(result)
         return result
+
+
+async def run_into(
+    pipeline: Pipeline[Any],
+    sink: Sink,
+    *,
+    store: StateStore | None,
+    key: str,
+    table: str,
+    tick_s: float = DEFAULT_TICK_S,
+) -> None:
+    """Run ``pipeline`` to its end into ``sink``, resumed from and checkpointed under
+    ``key`` in ``store`` (None: nothing is resumed or recorded, the sink still commits).
+
+    The head operators give their state as of the last batch handed (its mark): safe
+    even while the next one is processed, so checkpoints may be taken at any time. A
+    stateful query's operators are not: they are snapshotted at barriers only (the
+    pipeline yields a batch every tick), at most once a second.
+    """
+    if store is not None:
+        checkpoint = store.checkpoint(key)
+        if checkpoint is not None:
+            pipeline.restore(checkpoint.last_event_id, checkpoint.states)
+            logger.info("pipeline %s resumes after event id %r", key, checkpoint.last_event_id)
+    stateful = pipeline.query.stateful
+    await run_pipeline(
+        pipeline.positioned(),
+        sink,
+        Committer(store, key, table, pipeline.snapshot),
+        tick_s=tick_s,
+        checkpoint_interval_s=STATEFUL_CHECKPOINT_INTERVAL_S if stateful else 0.0,
+        snapshot_anytime=not stateful,
+    )
 
 
 async def _with_ticks(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any
 
 import pyarrow as pa
@@ -83,25 +83,11 @@ class ContinuousQuery:
         """Keys held by the de-duplication window (0 without deduplicate_by)."""
         return self.head.dedup.keys_held if self.head.dedup is not None else 0
 
-    # -- checkpoints ------------------------------------------------------------------
-
-    def restore(self, last_event_id: str, states: Mapping[str, bytes]) -> None:
-        """Resume after ``last_event_id`` with every operator's state (by name)."""
-        self.source.resume_event_id = last_event_id
-        self.head.restore(states)
-        if self.staged is not None:
-            self.staged.restore(dict(states))
-
-    def snapshot(self) -> dict[str, bytes]:
-        """Every operator's state by name, as of the last batch produced."""
-        if self.pipeline is not None:
-            return self.pipeline.snapshot()
-        states = self.head.snapshot(0)
-        if self.staged is not None:
-            states.update(self.staged.snapshot())
-        return states
-
     # -- running ----------------------------------------------------------------------
+
+    def start(self, kind: str = "json") -> Pipeline[Any]:
+        """The pipeline of a run giving ``kind`` rows ("json" texts or "arrow" tables)."""
+        return self._start(JSON_ROWS if kind == "json" else ARROW_ROWS)
 
     def _start(self, rows: Rows[Any]) -> Pipeline[Any]:
         self.pipeline = Pipeline(
@@ -132,18 +118,6 @@ class ContinuousQuery:
                     yield rows
         finally:
             self.close()
-
-    async def positioned_batches(self, kind: str = "json") -> AsyncIterator[tuple[Any, str]]:
-        """``(rows, last_event_id)`` for every batch, empty ones included (for commits).
-
-        ``kind`` is "json" (lists of JSON texts) or "arrow" (Arrow tables).
-        """
-        # Not closed at the end: the pipeline snapshots the operators at shutdown, and
-        # run_query closes the query after.
-        pipeline = self._start(JSON_ROWS if kind == "json" else ARROW_ROWS)
-        async with contextlib.aclosing(pipeline.run(yield_empty=True)) as batches:
-            async for rows in batches:
-                yield rows, pipeline.position
 
     def close(self) -> None:
         if self._closed:

@@ -1,11 +1,12 @@
 """Continuous queries run as pipelines: a query, its sink and its checkpoint.
 
-``run_query`` resumes a query's source from its committed checkpoint (when
-the table has ``persist_event_id = true`` and a state store is given), then
-drives it through ``laminar.runtime.commit.run_pipeline`` into its sink: the
-sink table of an INSERT INTO, or stdout for a plain SELECT. ``run_all`` runs
-several concurrently until they all end; the first failure stops the others
-(each still flushes its sink and commits) and is raised.
+``run_query`` builds a query's sink (the sink table of an INSERT INTO, or
+stdout for a plain SELECT) and runs the query's pipeline into it with
+``laminar.runtime.pipeline.run_into``, resumed from its committed checkpoint
+when the table has ``persist_event_id = true`` and a state store is given.
+``run_all`` runs several concurrently (``run_together``: one TaskGroup) until
+they all end; the first failure stops the others (each still flushes its sink
+and commits) and is raised.
 
 Where the first connection resumes (``Last-Event-ID``), by precedence:
 1. the committed id of this pipeline in the state store;
@@ -20,19 +21,14 @@ independently.
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Mapping, Sequence
 
-from laminar.runtime.commit import DEFAULT_TICK_S, Committer, run_pipeline
-from laminar.runtime.pipeline import run_together
+from laminar.runtime.commit import DEFAULT_TICK_S
+from laminar.runtime.pipeline import run_into, run_together
 from laminar.runtime.state import StateStore
 from laminar.sinks import Sink, build_sink
 from laminar.sinks.stdout import StdoutSink
 from laminar.sql.continuous import ContinuousQuery
-
-logger = logging.getLogger("laminar.runtime")
-
-STATEFUL_CHECKPOINT_INTERVAL_S = 1.0
 
 
 def pipeline_key(query: ContinuousQuery) -> str:
@@ -42,16 +38,6 @@ def pipeline_key(query: ContinuousQuery) -> str:
 
 def persists(query: ContinuousQuery) -> bool:
     return bool(query.source.table.connection.persist_event_id)
-
-
-def restore(query: ContinuousQuery, state: StateStore, key: str) -> str | None:
-    """Point the query's source at its committed checkpoint; the id resumed after, if any."""
-    checkpoint = state.checkpoint(key)
-    if checkpoint is None:
-        return None
-    query.restore(checkpoint.last_event_id, checkpoint.states)
-    logger.info("pipeline %s resumes after event id %r", key, checkpoint.last_event_id)
-    return checkpoint.last_event_id
 
 
 async def run_query(
@@ -66,30 +52,15 @@ async def run_query(
     """Run one query to its end into its sink; returns the (closed) sink."""
     key = key or pipeline_key(query)
     store = state if state is not None and persists(query) else None
-    if store is not None:
-        restore(query, store, key)
     if sink is None:
         sink = (
             build_sink(query.sink.name, query.sink.spec, env)
             if query.sink is not None
             else StdoutSink(query.table)
         )
-    staged = query.staged
-    # The head operators (dedup) give their state as of the last batch handed (its mark):
-    # safe even while the source works on the next one. The query's operators are not: a
-    # stateful query is snapshotted at the barrier only (its iterator yields a batch every
-    # tick).
-    committer = Committer(store, key, query.table, query.snapshot)
     try:
-        await run_pipeline(
-            query.positioned_batches(sink.kind),
-            sink,
-            committer,
-            tick_s=tick_s,
-            # Window and group state can be large: snapshot it once a second, not per batch.
-            checkpoint_interval_s=STATEFUL_CHECKPOINT_INTERVAL_S if staged is not None else 0.0,
-            snapshot_anytime=staged is None,
-        )
+        pipeline = query.start(sink.kind)
+        await run_into(pipeline, sink, store=store, key=key, table=query.table, tick_s=tick_s)
     finally:
         query.close()
     return sink
