@@ -49,9 +49,10 @@ from laminar.observability.logs import LogContext
 from laminar.runtime.batching import arrival_array
 
 if TYPE_CHECKING:
-    from laminar.connectors.sse.source import RowBatch, SSETableSource
+    from laminar.connectors.sse.source import SSETableSource
     from laminar.observability.batch_ring import BatchRing
     from laminar.observability.logs import LogRing
+    from laminar.runtime.operators.source_stage import RowBatch
     from laminar.runtime.stats import PipelineStats
 
 CONNECTOR = "sse_source"

@@ -73,12 +73,6 @@ class SourceHead:
         self.partitioner = partitioner or Partitioner(1, field=None, column=None)
         stats.partitions = [0] * self.partitioner.partitions
 
-    @property
-    def operators(self) -> list[ReplayCheck | EventTypeFilter | Deduplicate | Partitioner]:
-        """The operators, in order (decoding sits between de-duplication and partitioning)."""
-        chain = [self.replay, self.filter, self.dedup, self.partitioner]
-        return [op for op in chain if op is not None]
-
     # -- checkpoints ----------------------------------------------------------------
 
     def snapshot(self, upto: int | None = None) -> dict[str, bytes]:
