@@ -423,6 +423,27 @@ async def test_graph_shows_each_operator_with_the_rate_it_takes_in(
                       "SQL (DuckDB)", "sink console"]  # fmt: skip
 
 
+async def test_graph_shows_a_limit_and_how_far_it_is(
+    client: aiohttp.ClientSession, demo: str
+) -> None:
+    async with client.post("/api/v1/sql", json={"sql": TABLE.format(url=demo)}) as resp:
+        assert resp.status == 200, await resp.text()
+    sql = "SELECT symbol FROM stocks LIMIT 1000000"
+    async with client.post("/api/v1/pipelines", json={"sql": sql}) as r:
+        pid = (await _json(r))["pipeline"]["id"]
+
+    async def counting() -> Any:
+        async with client.get(f"/api/v1/pipelines/{pid}/graph") as resp:
+            graph = await _json(resp)
+        limit = graph["nodes"][-2]
+        return graph if limit["detail"] != "0 of 1,000,000 rows" else None
+
+    graph = await _until(counting)  # rows delivered so far, out of the limit
+    assert [n["label"] for n in graph["nodes"]][-3:] == ["SQL (DuckDB)", "LIMIT 1000000",
+                                                         "sink console"]  # fmt: skip
+    assert graph["nodes"][-2]["detail"].endswith(" of 1,000,000 rows")
+
+
 async def test_sql_with_an_unknown_table_names_it(client: aiohttp.ClientSession) -> None:
     async with client.post("/api/v1/sql", json={"sql": "SELECT * FROM nosuch"}) as resp:
         assert resp.status == 400

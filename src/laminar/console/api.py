@@ -418,6 +418,12 @@ async def graph(request: web.Request) -> web.Response:
             passed = -1  # a window's input is the rows the SQL before it kept: not counted
     else:
         nodes.append(_operator(pipeline, "op0", "SQL (DuckDB)", passed))
+    if query is not None and query.limit is not None:
+        running = getattr(query, "pipeline", None)  # set once the query has started
+        delivered = running.limit.delivered if running is not None else 0
+        detail = f"{delivered:,} of {query.limit:,} rows"
+        nodes.append({"id": "limit", "kind": "operator", "label": f"LIMIT {query.limit}",
+                      "rate": None, "detail": detail})  # fmt: skip
     nodes.append({"id": "sink", "kind": "sink", "label": f"sink {info['sink']}",
                   "rate": info["rows_per_second"], "rows": info["rows_out"]})
     edges = [{"from": a["id"], "to": b["id"]} for a, b in itertools.pairwise(nodes)]
