@@ -22,7 +22,7 @@ from laminar.errors import LaminarError, ReconnectExhaustedError
 from laminar.runtime.stats import PipelineStats
 from laminar.runtime.time import NO_TIME
 from laminar.sql.executor import BatchQuery
-from laminar.sql.planner import StagedQuery
+from laminar.sql.staged import StagedQuery
 
 T = TypeVar("T")
 _ids = itertools.count(1)
