@@ -400,9 +400,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def entry() -> None:
-    """The ``laminar`` console script: ``main`` in a process that never imports pandas."""
+    """The ``laminar`` console script: ``main`` in a process that never imports pandas.
+
+    The garbage collector waits until the command's long-running part (``laminar.gc_pause``).
+    """
+    from laminar import gc_pause
     from laminar.no_pandas import keep_pandas_out
 
+    gc_pause.pause()
     keep_pandas_out()
     sys.exit(main())
 

@@ -340,8 +340,10 @@ def _run_text(engine: Engine, text: str, pretty: bool) -> None:
 
 def _shell(run: Callable[[str], None]) -> int:
     """Read statements (multi-line, ';'-terminated) and hand each complete text to ``run``."""
+    from laminar import gc_pause
     from laminar.sql.parser import statement_complete
 
+    gc_pause.resume()  # start-up is over (see laminar.gc_pause)
     interactive = sys.stdin.isatty()
     if interactive:
         _enable_history()
