@@ -86,3 +86,19 @@ print("sqlglot" in sys.modules)
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
     ).stdout.split()
     assert out == ["False", "True"]
+
+
+def test_parsing_leaves_an_empty_usable_database_for_the_next_query() -> None:
+    from laminar.sql import databases
+
+    read("SELECT a FROM t")
+    spare = databases._spare[-1]
+    con = databases.open_database()
+    assert con is spare
+    try:
+        con.execute("CREATE VIEW v AS SELECT 42 AS x")  # no unfinished result in the way
+        assert con.execute("SELECT x FROM v").fetchall() == [(42,)]
+        tables = con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+        assert tables == []
+    finally:
+        con.close()

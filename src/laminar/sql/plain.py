@@ -26,11 +26,12 @@ its LIMIT is the one sqlglot would find.
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
+
+from laminar.sql import databases
 
 # Expression classes of DuckDB's parser that a plain query may hold (the FUNCTION
 # class only for the arithmetic operators of ``_OPERATORS``).
@@ -51,10 +52,6 @@ class PlainQuery:
 
     relation: str
     limit: int | None
-
-
-_lock = threading.Lock()
-_connection: duckdb.DuckDBPyConnection | None = None
 
 
 def read(sql: str) -> PlainQuery | None:
@@ -89,15 +86,13 @@ def read(sql: str) -> PlainQuery | None:
 
 
 def _serialize(sql: str) -> dict[str, Any]:
-    global _connection
-    with _lock:  # one parsing connection, shared by the threads of a process
-        if _connection is None:
-            _connection = duckdb.connect(":memory:", config={"threads": 1})
+    with databases.borrow() as con:  # left empty: a per-batch query takes it next
         try:
-            row = _connection.execute("SELECT json_serialize_sql(?::VARCHAR)", [sql]).fetchone()
+            # fetchall: the result is finished, the connection left as it was
+            rows = con.execute("SELECT json_serialize_sql(?::VARCHAR)", [sql]).fetchall()
         except duckdb.Error:
             return {"error": True}
-    return json.loads(row[0]) if row and row[0] else {"error": True}
+    return json.loads(rows[0][0]) if rows and rows[0][0] else {"error": True}
 
 
 def _table(table: Any) -> str | None:
