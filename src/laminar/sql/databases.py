@@ -17,7 +17,7 @@ from contextlib import contextmanager
 import duckdb
 
 # One thread per database: partitions run in parallel as separate databases.
-CONFIG = {"threads": 1}
+CONFIG: dict[str, str | bool | int | float | list[str]] = {"threads": 1}
 
 _lock = threading.Lock()
 _spare: list[duckdb.DuckDBPyConnection] = []

@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from laminar._suggest import did_you_mean
 from laminar.connectors.sse.options import ConnectionOptions
-from laminar.connectors.sse.source import SSETableSource
+from laminar.connectors.sse.source import SSETableDef, SSETableSource
 from laminar.connectors.sse.table_options import SSETableOptions, parse_table_options
 from laminar.errors import CatalogError, ConfigError, LaminarError, SQLError
 from laminar.formats import Column, build_row_decoder, parse_type
@@ -296,7 +296,7 @@ class Engine:
         self,
         query: ast.Query,
         label: str,
-        table: TableDef,
+        table: SSETableDef,
         schema: pa.Schema,
         extra_views: Mapping[str, str] | None,
     ) -> BatchQuery | StagedQuery:
