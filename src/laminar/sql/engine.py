@@ -31,7 +31,6 @@ from laminar.errors import CatalogError, ConfigError, LaminarError, SQLError
 from laminar.formats import Column, build_row_decoder, parse_type
 from laminar.observability.hub import Observability
 from laminar.observability.system_tables import DeclaredTable, build_system_tables
-from laminar.runtime.operators.aggregate import OP_COLUMN
 from laminar.runtime.state import StateStore
 from laminar.runtime.stats import PipelineStats
 from laminar.sinks.options import SINK_CONNECTORS, is_sink_connector, parse_sink_options
@@ -548,6 +547,8 @@ def _sink_projection(
         f"CAST({quote(c.name)} AS {parse_type(c.type, column=c.name).name}) AS {quote(c.name)}"
         for c in sink.columns
     ]
+    from laminar.runtime.operators.aggregate import OP_COLUMN  # loaded for aggregates only
+
     if updating and OP_COLUMN not in sink.column_names:
         columns.append(quote(OP_COLUMN))
     sql = f"SELECT {', '.join(columns)} FROM {INSERT_RELATION}"

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
 
-from laminar.runtime.operators.aggregate import AggregateOperator
 from laminar.runtime.time import wall_clock
 from laminar.sql.executor import BatchQuery, json_lines_sql
+
+if TYPE_CHECKING:  # the stages that are not a BatchQuery (not loaded for plain queries)
+    from laminar.runtime.operators.aggregate import AggregateOperator
 
 
 @dataclass
@@ -41,7 +44,7 @@ class StagedQuery:
         self.types = built.types
         self.updating = built.updating
         self.keys = built.keys  # of an updating result: how a terminal finds a row again
-        self.operators = [s for s in self.stages if isinstance(s, AggregateOperator)]
+        self.operators = [s for s in self.stages if not isinstance(s, BatchQuery)]
         self._json: duckdb.DuckDBPyConnection | None = None  # made at the first JSON row
         self._json_sql = json_lines_sql(self.columns, self.types, "SELECT * FROM __laminar_out")
         self.watermark: int | None = None
@@ -64,7 +67,7 @@ class StagedQuery:
         """Every open window, through the rest of the chain (the source ended for good)."""
         outputs = []
         for index, stage in enumerate(self.stages):
-            if isinstance(stage, AggregateOperator):
+            if not isinstance(stage, BatchQuery):
                 outputs.append(self._through(stage.finish(), index + 1))
         outputs = [o for o in outputs if o.num_rows]
         if not outputs:
@@ -74,7 +77,7 @@ class StagedQuery:
     def _through(self, rows: pa.Table | None, start: int) -> pa.Table:
         watermark = self.watermark
         for stage in self.stages[start:]:
-            if isinstance(stage, AggregateOperator):
+            if not isinstance(stage, BatchQuery):
                 emission = stage.process(rows, watermark)
                 rows, watermark = emission.rows, emission.watermark
             elif rows is not None:
@@ -85,7 +88,7 @@ class StagedQuery:
 
     def _empty(self) -> pa.Table:
         last = self.stages[-1]
-        if isinstance(last, AggregateOperator):
+        if not isinstance(last, BatchQuery):
             return last.schema.empty_table()
         return last.run([last.schema.empty_table()])
 
