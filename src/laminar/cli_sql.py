@@ -51,6 +51,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     # Until the pipelines run (and install their own handlers), SIGTERM means: stop now,
     # cleanly (closing the state store) and with status 0, as it does later.
     signal.signal(signal.SIGTERM, _exit_quietly)
+    from laminar.sql import databases
+
+    databases.open_spare_ahead()  # the query's database opens while Laminar is imported
     from laminar.sql.engine import Engine
 
     text = sys.stdin.read() if args.pipeline == "-" else _read(args.pipeline)

@@ -1,11 +1,13 @@
-"""Fresh in-memory DuckDB databases, and the one spare that parsing leaves behind.
+"""Fresh in-memory DuckDB databases, and the one spare kept for the next caller.
 
 Opening a database costs 13-20 ms (DuckDB builds its catalog of built-in
 functions). ``laminar.sql.plain`` needs one only to run ``json_serialize_sql``,
 which changes nothing in it, so it ``borrow``s one and gives it back: the
 database stays empty, and the next ``open_database`` (a per-batch query's)
 takes it instead of opening another. ``laminar run`` thus opens one database for
-its query, not one more for reading it.
+its query, not one more for reading it; and it opens that one ahead
+(``open_spare_ahead``), in a thread, while the rest of Laminar is imported:
+DuckDB releases the GIL while it opens a database.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ CONFIG: dict[str, str | bool | int | float | list[str]] = {"threads": 1}
 
 _lock = threading.Lock()
 _spare: list[duckdb.DuckDBPyConnection] = []
+_opening: list[threading.Event] = []  # databases being opened ahead
 
 
 def open_database() -> duckdb.DuckDBPyConnection:
@@ -28,7 +31,33 @@ def open_database() -> duckdb.DuckDBPyConnection:
     with _lock:
         if _spare:
             return _spare.pop()
+        pending = _opening[0] if _opening else None
+    if pending is not None:  # being opened ahead: sooner than opening another
+        pending.wait()
+        with _lock:
+            if _spare:
+                return _spare.pop()
     return duckdb.connect(":memory:", config=CONFIG)
+
+
+def open_spare_ahead() -> None:
+    """Open the spare database in a background thread (``open_database`` waits for it)."""
+    pending = threading.Event()
+    with _lock:
+        _opening.append(pending)
+
+    def run() -> None:
+        try:
+            con = duckdb.connect(":memory:", config=CONFIG)
+            with _lock:
+                _spare.append(con)
+        finally:
+            with _lock:
+                _opening.remove(pending)
+            pending.set()
+
+    # not a daemon: an interpreter exiting meanwhile waits for DuckDB instead of killing it
+    threading.Thread(target=run, name="laminar-duckdb-open").start()
 
 
 @contextmanager
