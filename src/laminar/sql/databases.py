@@ -47,12 +47,15 @@ def open_spare_ahead() -> None:
         _opening.append(pending)
 
     def run() -> None:
+        con: duckdb.DuckDBPyConnection | None = None
         try:
             con = duckdb.connect(":memory:", config=CONFIG)
-            with _lock:
-                _spare.append(con)
+        except duckdb.Error:
+            pass  # open_database opens one itself, and reports the error if it recurs
         finally:
             with _lock:
+                if con is not None:
+                    _spare.append(con)
                 _opening.remove(pending)
             pending.set()
 
