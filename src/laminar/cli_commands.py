@@ -80,6 +80,10 @@ def run_async(main: Coroutine[Any, Any, int], *, exit_on_signal: int | None = No
     import asyncio
     import signal
 
+    from laminar import gc_pause
+
+    gc_pause.resume()  # start-up is over (see laminar.gc_pause)
+
     async def supervised() -> int:
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()

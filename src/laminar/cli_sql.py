@@ -51,6 +51,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     # Until the pipelines run (and install their own handlers), SIGTERM means: stop now,
     # cleanly (closing the state store) and with status 0, as it does later.
     signal.signal(signal.SIGTERM, _exit_quietly)
+    from laminar.sql import databases
+
+    databases.open_spare_ahead()  # the query's database opens while Laminar is imported
     from laminar.sql.engine import Engine
 
     text = sys.stdin.read() if args.pipeline == "-" else _read(args.pipeline)
@@ -340,8 +343,10 @@ def _run_text(engine: Engine, text: str, pretty: bool) -> None:
 
 def _shell(run: Callable[[str], None]) -> int:
     """Read statements (multi-line, ';'-terminated) and hand each complete text to ``run``."""
+    from laminar import gc_pause
     from laminar.sql.parser import statement_complete
 
+    gc_pause.resume()  # start-up is over (see laminar.gc_pause)
     interactive = sys.stdin.isatty()
     if interactive:
         _enable_history()

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from prometheus_client.utils import floatToGoString
 
 # Upper bounds (inclusive, ms) of the lag histograms: 1 ms … 10 min.
 LAG_BUCKETS_MS: tuple[float, ...] = (
@@ -90,4 +89,6 @@ class Buckets:
 
 
 def _le(bound: float) -> str:
+    from prometheus_client.utils import floatToGoString  # only when metrics are scraped
+
     return floatToGoString(bound)

@@ -16,18 +16,18 @@ process (tests, notebooks) never share a registry or a log ring:
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry
-
 from laminar.observability.batch_ring import BatchRing
 from laminar.observability.logs import LogRing, install
-from laminar.observability.metrics import COUNTERS, LaminarCollector
 from laminar.observability.monitor import PipelineObserver, QueryMonitor, SeriesHistograms
 
 if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
+
     from laminar.observability.monitor import RunningQuery
 
 Key = tuple[str, str]  # (table, connection name or "")
@@ -49,8 +49,17 @@ class Observability:
         self.totals: dict[Key, dict[str, float]] = {}
         self.disconnects: dict[Key, dict[str, int]] = {}
         self._series: dict[Key, SeriesHistograms] = {}
-        self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(LaminarCollector(self))
+
+    @functools.cached_property
+    def registry(self) -> CollectorRegistry:
+        """Made on first use: prometheus_client (~10 ms) is imported only if metrics are read."""
+        from prometheus_client import CollectorRegistry
+
+        from laminar.observability.metrics import LaminarCollector
+
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(LaminarCollector(self))
+        return registry
 
     # -- queries --------------------------------------------------------------------------
 
@@ -76,6 +85,8 @@ class Observability:
         if monitor is None:
             return
         monitor.ended_at = time.time()
+        from laminar.observability.metrics import COUNTERS
+
         totals = self.totals.setdefault(monitor.key, {})
         for name, _help, value in COUNTERS:
             totals[name] = totals.get(name, 0) + value(monitor)

@@ -22,8 +22,8 @@ from laminar.runtime.operators.limit import Limit
 from laminar.runtime.pipeline import TICK_S, Pipeline
 from laminar.runtime.stats import PipelineStats
 from laminar.sql.executor import BatchQuery
-from laminar.sql.planner import StagedQuery
 from laminar.sql.stage import QueryOperator
+from laminar.sql.staged import StagedQuery
 
 __all__ = ["TICK_S", "ContinuousQuery"]
 

@@ -25,13 +25,12 @@ import pyarrow as pa
 
 from laminar._suggest import did_you_mean
 from laminar.connectors.sse.options import ConnectionOptions
-from laminar.connectors.sse.source import SSETableSource
+from laminar.connectors.sse.source import SSETableDef, SSETableSource
 from laminar.connectors.sse.table_options import SSETableOptions, parse_table_options
 from laminar.errors import CatalogError, ConfigError, LaminarError, SQLError
 from laminar.formats import Column, build_row_decoder, parse_type
 from laminar.observability.hub import Observability
 from laminar.observability.system_tables import DeclaredTable, build_system_tables
-from laminar.runtime.operators.aggregate import OP_COLUMN
 from laminar.runtime.state import StateStore
 from laminar.runtime.stats import PipelineStats
 from laminar.sinks.options import SINK_CONNECTORS, is_sink_connector, parse_sink_options
@@ -47,8 +46,8 @@ from laminar.sql.catalog import (
 from laminar.sql.continuous import ContinuousQuery
 from laminar.sql.executor import BatchQuery, quote
 from laminar.sql.parser import parse_statements
-from laminar.sql.planner import StagedQuery, StreamContext, build
-from laminar.sql.query import parse, relations, rename_qualified
+from laminar.sql.plain import read as read_plain
+from laminar.sql.staged import StagedQuery
 
 CONNECTORS = ("sse_source", "sse")
 logger = logging.getLogger("laminar.sql")
@@ -265,6 +264,8 @@ class Engine:
         """
         sources = [s for s in query.sources if s not in (extra_views or {})]
         for extra in (extra_views or {}).values():
+            from laminar.sql.query import parse, relations
+
             sources.extend(relations(parse(extra)))
         tables, views, system = self.catalog.view_dependencies(sources)
         if not tables:
@@ -282,9 +283,34 @@ class Engine:
         stats = PipelineStats(table.name, table.options.connection)
         observer = self.observability.observer()
         source = SSETableSource(table, stats, observer)
+        batch_query = self._plan(query, label, table, source.schema, extra_views)
+        running = ContinuousQuery(
+            query.sql, source, batch_query, limit=query.limit, on_close=self._forget
+        )
+        self.queries[running.id] = running
+        self.observability.watch(running, observer)
+        return running
+
+    def _plan(
+        self,
+        query: ast.Query,
+        label: str,
+        table: SSETableDef,
+        schema: pa.Schema,
+        extra_views: Mapping[str, str] | None,
+    ) -> BatchQuery | StagedQuery:
+        """The per-batch work of ``query`` over ``table``'s stream."""
+        plain = None if extra_views else read_plain(query.sql)
+        if plain is not None and plain.relation == table.name:
+            # What the planner makes of a plain query over the stream itself (one
+            # stateless stage), without loading sqlglot to analyse it.
+            return BatchQuery(query.sql, table.name, schema,
+                              partitions=table.options.parallelism, statement=label)
+        from laminar.sql.planner import StreamContext, build
+
         context = StreamContext(
             table=table.name,
-            schema=source.schema,
+            schema=schema,
             views={
                 **{name: v.query.sql for name, v in self.catalog.views.items()},
                 **(extra_views or {}),
@@ -298,17 +324,9 @@ class Engine:
             clock=self.clock,
         )
         built = build(query.sql, label, context)
-        batch_query: BatchQuery | StagedQuery
         if len(built.stages) == 1 and isinstance(built.stages[0], BatchQuery):
-            batch_query = built.stages[0]
-        else:
-            batch_query = StagedQuery(built)
-        running = ContinuousQuery(
-            query.sql, source, batch_query, limit=query.limit, on_close=self._forget
-        )
-        self.queries[running.id] = running
-        self.observability.watch(running, observer)
-        return running
+            return built.stages[0]
+        return StagedQuery(built)
 
     def _forget(self, query: ContinuousQuery) -> None:
         self.queries.pop(query.id, None)
@@ -529,6 +547,8 @@ def _sink_projection(
         f"CAST({quote(c.name)} AS {parse_type(c.type, column=c.name).name}) AS {quote(c.name)}"
         for c in sink.columns
     ]
+    from laminar.runtime.operators.aggregate import OP_COLUMN  # loaded for aggregates only
+
     if updating and OP_COLUMN not in sink.column_names:
         columns.append(quote(OP_COLUMN))
     sql = f"SELECT {', '.join(columns)} FROM {INSERT_RELATION}"
@@ -652,6 +672,8 @@ def _system_relation(name: str) -> str:
 
 
 def _use_system_relations(sql: str) -> str:
+    from laminar.sql.query import rename_qualified
+
     return rename_qualified(sql, "system", {n.split(".")[1]: _system_relation(n)
                                             for n in SYSTEM_TABLE_NAMES})
 

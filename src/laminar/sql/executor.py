@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from laminar.errors import SQLError
 from laminar.formats.columns import TYPE_METADATA_KEY
+from laminar.sql.databases import open_database
 
 BATCH_RELATION = "__laminar_batch"
 _ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -81,7 +82,7 @@ class BatchQuery:
         }
 
     def _connect(self, views: Sequence[ViewSQL]) -> duckdb.DuckDBPyConnection:
-        con = duckdb.connect(":memory:", config={"threads": 1})
+        con = open_database()
         con.register(BATCH_RELATION, self.schema.empty_table())
         con.execute(stream_view_sql(self.table, self.schema))
         for view in views:

@@ -10,7 +10,8 @@ Contract:
   after CREATE, through ``CREATE_PARSERS``.
 - Queries (SELECT, WITH … SELECT) are kept verbatim for DuckDB to run. ``_scan_query``
   checks that their parentheses balance and reads the relations and a top-level
-  ``LIMIT n`` from sqlglot's syntax tree (``laminar.sql.query``).
+  ``LIMIT n`` from DuckDB's syntax tree when the query is plain (``laminar.sql.plain``),
+  else from sqlglot's (``laminar.sql.query``).
 - ``split_statements`` and ``statement_complete`` serve the interactive shell; they
   never raise.
 """
@@ -36,8 +37,7 @@ from laminar.sql.ast import (
     Statement,
     Watermark,
 )
-from laminar.sql.query import QueryParseError, relations, top_level_limit, watermark_delay_ms
-from laminar.sql.query import parse as parse_query
+from laminar.sql.plain import read as read_plain
 from laminar.sql.tokens import (
     SourcePositions,
     Token,
@@ -384,6 +384,8 @@ class _Parser:
             if start is None or last is None or start is token:
                 raise self.error("expected an expression after WATERMARK FOR … AS", first)
             text = self.sql[start.start : last.end]
+            from laminar.sql.query import watermark_delay_ms  # sqlglot: only when used
+
             try:
                 delay_ms = watermark_delay_ms(text, column)
             except SQLError as exc:
@@ -575,8 +577,9 @@ def _scan_query(
     """Relations read by a query (see ``Query.sources``) and its top-level LIMIT.
 
     Parentheses are checked on Laminar's tokens (for an error pointing at the
-    culprit); the rest comes from sqlglot's syntax tree of ``sql``, so a column
-    or alias named ``"offset"`` or ``"from"`` is just a name.
+    culprit); the rest comes from the syntax tree of ``sql`` (DuckDB's for a plain
+    query, else sqlglot's), so a column or alias named ``"offset"`` or ``"from"`` is
+    just a name.
     """
     open_parens: list[Token] = []
     for token in tokens:
@@ -590,6 +593,12 @@ def _scan_query(
         raise positions.error(
             "unclosed '(' in the query — add the missing ')'", open_parens[-1].start
         )
+    plain = read_plain(sql)
+    if plain is not None:  # read by DuckDB's parser: sqlglot stays unloaded
+        return [plain.relation], plain.limit
+    from laminar.sql.query import QueryParseError, relations, top_level_limit
+    from laminar.sql.query import parse as parse_query
+
     try:
         tree = parse_query(sql)
     except QueryParseError as exc:

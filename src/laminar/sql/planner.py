@@ -20,10 +20,9 @@ in subqueries, a stream read twice — is refused with the reason.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
@@ -31,7 +30,7 @@ from laminar.errors import SQLError
 from laminar.runtime.operators.aggregate import OP_COLUMN, AggregateOperator, AggregateSpec
 from laminar.runtime.time import Clock, wall_clock
 from laminar.runtime.window import TIME
-from laminar.sql.executor import BatchQuery, ViewSQL, json_lines_sql, quote
+from laminar.sql.executor import BatchQuery, ViewSQL, quote
 from laminar.sql.query import (
     DIALECT,
     QueryShape,
@@ -41,6 +40,8 @@ from laminar.sql.query import (
     referenced_columns,
     relations,
 )
+from laminar.sql.staged import Built as Built
+from laminar.sql.staged import StagedQuery as StagedQuery
 
 _NESTED = (
     "aggregates inside a subquery or CTE; put the aggregate in a view and query the view "
@@ -129,19 +130,6 @@ def _stream_reads(tree: exp.Expr, context: StreamContext, seen: set[str]) -> int
 
 
 # -- planning -------------------------------------------------------------------------
-
-
-@dataclass
-class Built:
-    """A planned chain: its stages and what its output rows are."""
-
-    stages: list[BatchQuery | AggregateOperator]
-    columns: list[str]
-    types: list[str]
-    schema: pa.Schema
-    time: str | None  # SQL over the output giving each row's event time; None: arrival
-    updating: bool
-    keys: list[str] | None = None  # output columns naming a group of an updating result
 
 
 def is_stateful(name: str, context: StreamContext, seen: frozenset[str] = frozenset()) -> bool:
@@ -389,114 +377,6 @@ def _name(context: StreamContext, kind: str) -> str:
 
 def _arrow_schema(query: BatchQuery) -> pa.Schema:
     return query.run([query.schema.empty_table()]).schema
-
-
-# -- running --------------------------------------------------------------------------
-
-
-class StagedQuery:
-    """A planned chain run batch by batch: ``run`` / ``tick`` / ``finish`` give rows."""
-
-    def __init__(self, built: Built, clock: Callable[[], float] = wall_clock) -> None:
-        self.stages = built.stages
-        self.columns = built.columns
-        self.types = built.types
-        self.updating = built.updating
-        self.keys = built.keys  # of an updating result: how a terminal finds a row again
-        self.operators = [s for s in self.stages if isinstance(s, AggregateOperator)]
-        self._json: duckdb.DuckDBPyConnection | None = None  # made at the first JSON row
-        self._json_sql = json_lines_sql(self.columns, self.types, "SELECT * FROM __laminar_out")
-        self.watermark: int | None = None
-        self._state_size = (0, 0, 0)
-        self._first = self.stages[0]
-        assert isinstance(self._first, BatchQuery)
-
-    @property
-    def schema(self) -> pa.Schema:
-        return self._first.schema
-
-    def run(self, partitions: Sequence[pa.Table]) -> pa.Table:
-        assert isinstance(self._first, BatchQuery)
-        return self._through(self._first.run(partitions), 1)
-
-    def tick(self) -> pa.Table:
-        return self._through(None, 1)
-
-    def finish(self) -> pa.Table:
-        """Every open window, through the rest of the chain (the source ended for good)."""
-        outputs = []
-        for index, stage in enumerate(self.stages):
-            if isinstance(stage, AggregateOperator):
-                outputs.append(self._through(stage.finish(), index + 1))
-        outputs = [o for o in outputs if o.num_rows]
-        if not outputs:
-            return self._empty()
-        return outputs[0] if len(outputs) == 1 else pa.concat_tables(outputs)
-
-    def _through(self, rows: pa.Table | None, start: int) -> pa.Table:
-        watermark = self.watermark
-        for stage in self.stages[start:]:
-            if isinstance(stage, AggregateOperator):
-                emission = stage.process(rows, watermark)
-                rows, watermark = emission.rows, emission.watermark
-            elif rows is not None:
-                rows = stage.run([rows])
-        self.watermark = watermark
-        self._measure()  # in the worker thread that ran the step: DuckDB is ours here
-        return rows if rows is not None else self._empty()
-
-    def _empty(self) -> pa.Table:
-        last = self.stages[-1]
-        if isinstance(last, AggregateOperator):
-            return last.schema.empty_table()
-        return last.run([last.schema.empty_table()])
-
-    def run_json(self, partitions: Sequence[pa.Table]) -> list[str]:
-        return self.to_json(self.run(partitions))
-
-    def to_json(self, table: pa.Table) -> list[str]:
-        if not table.num_rows:
-            return []
-        if self._json is None:
-            self._json = duckdb.connect(":memory:", config={"threads": 1})
-        self._json.register("__laminar_out", table)
-        try:
-            return self._json.sql(self._json_sql).to_arrow_table().column(0).to_pylist()
-        finally:
-            self._json.unregister("__laminar_out")
-
-    @property
-    def state_size(self) -> tuple[int, int, int]:
-        """(rows, bytes, spilled bytes) held by the operators: measured after each step."""
-        return self._state_size
-
-    def _measure(self) -> None:
-        rows = size = spilled = 0
-        for op in self.operators:
-            rows += op.state_rows
-            used, on_disk = op.memory()
-            size += used + on_disk
-            spilled += on_disk
-        self._state_size = (rows, size, spilled)
-
-    @property
-    def late(self) -> int:
-        return sum(op.late for op in self.operators)
-
-    def snapshot(self) -> dict[str, bytes]:
-        return {op.name: op.snapshot() for op in self.operators}
-
-    def restore(self, states: dict[str, bytes]) -> None:
-        for op in self.operators:
-            state = states.get(op.name)
-            if state is not None:
-                op.restore(state)
-
-    def close(self) -> None:
-        for stage in self.stages:
-            stage.close()
-        if self._json is not None:
-            self._json.close()
 
 
 def output_has_op(built: Built) -> bool:

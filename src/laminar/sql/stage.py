@@ -20,7 +20,7 @@ from laminar.runtime.operator import ARROW_ROWS, JSON_ROWS, Rows
 from laminar.runtime.stats import PipelineStats
 from laminar.runtime.time import NO_TIME
 from laminar.sql.executor import BatchQuery
-from laminar.sql.planner import StagedQuery
+from laminar.sql.staged import StagedQuery
 
 T = TypeVar("T")
 

@@ -32,7 +32,7 @@ import os
 import struct
 import tempfile
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import duckdb
 import pyarrow as pa
@@ -40,9 +40,11 @@ import pyarrow.compute as pc
 
 from laminar.errors import SQLError
 from laminar.runtime.operator import Emission
-from laminar.runtime.operators import partial
 from laminar.runtime.time import NO_TIME, Clock, EventTimeWatermark, clock_us, wall_clock
 from laminar.runtime.window import TIME, WINDOW_END, WINDOW_START, AggregateSQL, WindowSpec
+
+if TYPE_CHECKING:
+    from laminar.runtime.operators import partial
 
 ROWS = "__laminar_rows"
 INPUT = "__laminar_in"
@@ -145,6 +147,8 @@ class AggregateOperator:
         columns, and the rewritten final query must bind to exactly the columns and
         types of the original, or the raw rows are kept.
         """
+        from laminar.runtime.operators import partial  # imports sqlglot: windows only
+
         window = self.spec.window
         if window is None or window.kind == "session":
             return None
