@@ -12,8 +12,7 @@ import sys
 from typing import Any
 
 from laminar import cli_sql
-from laminar.cli_commands import COMMANDS, EXIT_OK, normalize_endpoint, run_async, subcommand
-from laminar.errors import ConfigError
+from laminar.cli_commands import COMMANDS, EXIT_OK, flag_options, run_async, subcommand
 
 DEFAULT_CONSOLE_PORT = 8780
 
@@ -32,7 +31,7 @@ def _probe_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--token", help="bearer token ('${VAR}' reads the environment)")
     p.add_argument("--api-key", dest="api_key", help="API key ('${VAR}' reads the environment)")
     p.add_argument("-X", "--method", help="HTTP method (default GET, or POST with --body)")
-    p.add_argument("-d", "--body", help="request body")
+    p.add_argument("-d", "--body", help="request body; @FILE reads a file")
     p.add_argument("-o", "--option", action="append", default=[], metavar="KEY=VALUE",
                    help="any other connection option, as in CREATE CONNECTION (repeatable)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -49,27 +48,8 @@ def _seconds(text: str) -> float:
 
 
 def probe_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The connection options that ``laminar probe``'s flags describe."""
-    options: dict[str, Any] = {"endpoint": normalize_endpoint(args.url)}
-    headers = {}
-    for raw in args.header:
-        name, sep, value = raw.partition(":")
-        if not sep or not name.strip():
-            raise ConfigError("--header expects 'Name: value'", option="headers")
-        headers[name.strip()] = value.strip()
-    if headers:
-        options["headers"] = headers
-    for key in ("token", "api_key", "method", "body"):
-        if getattr(args, key) is not None:
-            options[key] = getattr(args, key)
-    if "body" in options and "method" not in options:
-        options["method"] = "POST"
-    for raw in args.option:
-        key, sep, value = raw.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"-o/--option expects KEY=VALUE (got {raw!r})", option="option")
-        options[key.strip()] = value
-    return options
+    """The connection options that ``laminar probe``'s flags describe (as ``tail``'s)."""
+    return flag_options(args, args.url, ("token", "api_key", "method", "body"))
 
 
 @subcommand(
