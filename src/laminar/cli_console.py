@@ -114,7 +114,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return _serve(args, texts)
 
 
-def _serve(args: argparse.Namespace, texts: list[str]) -> int:
+def _serve(args: argparse.Namespace, texts: list[str], *, rows_to_stdout: bool = False) -> int:
+    """Run the console (and the files' pipelines) until a signal.
+
+    ``rows_to_stdout`` (``laminar run --console``): SELECT rows go to stdout as well,
+    as a plain ``laminar run`` writes them, and the login URL goes to stderr so
+    stdout holds nothing but rows.
+    """
     import logging
 
     from laminar.observability.progress import TerminalLogHandler
@@ -124,16 +130,22 @@ def _serve(args: argparse.Namespace, texts: list[str]) -> int:
     state = cli_sql._open_state(args.state_dir)
     try:
         engine = Engine(state=state)
-        return run_async(_serve_async(engine, args, texts), exit_on_signal=EXIT_OK)
+        return run_async(
+            _serve_async(engine, args, texts, rows_to_stdout), exit_on_signal=EXIT_OK
+        )
     finally:
         if state is not None:
             state.close()
 
 
-async def _serve_async(engine: Any, args: argparse.Namespace, texts: list[str]) -> int:
+async def _serve_async(
+    engine: Any, args: argparse.Namespace, texts: list[str], rows_to_stdout: bool
+) -> int:
     import asyncio
 
     from laminar.console.app import start_console
+
+    echo = _stdout_sink(cli_sql._pretty(args.format)) if rows_to_stdout else None
 
     console = await start_console(
         engine, args.console_host, args.console_port, token=args.console_token
@@ -142,9 +154,9 @@ async def _serve_async(engine: Any, args: argparse.Namespace, texts: list[str]) 
         for message in console.manager.restore():  # pipelines created over the API before
             print(message, file=sys.stderr, flush=True)
         for text in texts:
-            for message in console.manager.run_file(text):
+            for message in console.manager.run_file(text, echo):
                 print(message, file=sys.stderr, flush=True)
-        print(console.login_url, flush=True)
+        print(console.login_url, file=sys.stderr if rows_to_stdout else sys.stdout, flush=True)
         print(f"laminar: console on {console.url} (Ctrl-C to stop)", file=sys.stderr, flush=True)
         await asyncio.Event().wait()  # until run_async cancels us on a signal
     finally:
@@ -155,6 +167,17 @@ async def _serve_async(engine: Any, args: argparse.Namespace, texts: list[str]) 
 # -- run --console: a flag on cli_sql's `run` ------------------------------------------------
 
 
+def _stdout_sink(pretty: bool) -> Any:
+    """The sink a plain ``laminar run`` gives a SELECT (JSON lines, or a live table)."""
+    from laminar.sinks.stdout import StdoutSink
+
+    def sink(query: Any) -> Any:
+        keys = query.staged.keys if query.staged is not None else None
+        return StdoutSink(query.table, pretty=pretty, columns=query.columns, keys=keys)
+
+    return sink
+
+
 def _wrap_run() -> None:
     run = COMMANDS["run"]
     add_arguments, body = run.add_arguments, run.run
@@ -162,15 +185,15 @@ def _wrap_run() -> None:
     def arguments(p: argparse.ArgumentParser) -> None:
         add_arguments(p)
         p.add_argument("--console", action="store_true",
-                       help="run the pipeline under the web console instead of printing rows "
-                       "(as `laminar serve PIPELINE.sql`)")
+                       help="run the pipeline under the web console as well (as `laminar "
+                       "serve PIPELINE.sql`); rows still go to stdout, the URL to stderr")
         _console_arguments(p, port_flag="--console-port")
 
     def run_command(args: argparse.Namespace) -> int:
         if not args.console:
             return body(args)
         text = sys.stdin.read() if args.pipeline == "-" else cli_sql._read(args.pipeline)
-        return _serve(args, [text])
+        return _serve(args, [text], rows_to_stdout=True)
 
     run.add_arguments, run.run = arguments, run_command
 
