@@ -28,6 +28,7 @@ from laminar.cli_commands import (
     EXIT_OK,
     EXIT_USAGE,
     Subcommand,
+    flag_options,
     normalize_endpoint,
     run_async,
     subcommand,
@@ -226,46 +227,7 @@ def _positive_int(text: str) -> int:
 
 def tail_options(args: argparse.Namespace) -> dict[str, Any]:
     """The connection-option mapping that ``laminar tail``'s flags describe."""
-    options: dict[str, Any] = {"endpoint": normalize_endpoint(args.endpoint)}
-    headers: dict[str, str] = {}
-    for raw in args.header:
-        name, sep, value = raw.partition(":")
-        if not sep or not name.strip():
-            raise ConfigError(
-                "--header expects 'Name: value' (a header name, a colon, then the value)",
-                option="headers",
-            )
-        headers[name.strip()] = value.strip()
-    if headers:
-        options["headers"] = headers
-    for _, option, _, _ in _TAIL_OPTIONS:
-        value = getattr(args, option)
-        if value is not None:
-            options[option] = value
-    if "method" in options:
-        options["method"] = options["method"].upper()
-    elif "body" in options:
-        options["method"] = "POST"  # as curl -d does
-    body = options.get("body")
-    if isinstance(body, str) and body.startswith("@"):
-        try:
-            with open(body[1:], encoding="utf-8") as f:
-                options["body"] = f.read()
-        except OSError as exc:
-            raise ConfigError(
-                f"--body {body}: cannot read the file ({exc.strerror})", option="body"
-            ) from exc
-    if args.decompress_response is not None:
-        options["decompress_response"] = args.decompress_response
-    if args.insecure:
-        options["verify_tls"] = False
-    for raw in args.option:
-        key, sep, value = raw.partition("=")
-        if not sep or not key.strip():
-            shown = f" (got {raw!r})" if raw.isidentifier() else ""
-            raise ConfigError(f"-o/--option expects KEY=VALUE{shown}", option="option")
-        options[key.strip()] = value
-    return options
+    return flag_options(args, args.endpoint, (option for _, option, _, _ in _TAIL_OPTIONS))
 
 
 def _format_json(ev: Any, color: bool) -> str:

@@ -14,7 +14,7 @@ This module imports nothing heavy: ``laminar --help`` must stay fast.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
 DEMO_URL = "http://127.0.0.1:8765"  # `laminar demo-server`'s default address
@@ -128,3 +128,58 @@ def normalize_endpoint(text: str) -> str:
     if "://" not in text:
         return "http://" + text
     return text
+
+
+def flag_options(
+    args: argparse.Namespace, endpoint: str, keys: Iterable[str]
+) -> dict[str, Any]:
+    """The connection options that curl-like flags describe (``tail``, ``probe``).
+
+    ``keys`` names the plain flags (``args.<key>`` is the option's value or None);
+    ``-H`` headers, ``-o KEY=VALUE``, ``-X``/``-d`` with curl's conventions (``-d``
+    alone means POST, ``-d @FILE`` reads the body from a file) and, when the parser
+    has them, ``--decompress-response`` and ``-k`` are handled here once.
+    """
+    from laminar.errors import ConfigError
+
+    options: dict[str, Any] = {"endpoint": normalize_endpoint(endpoint)}
+    headers: dict[str, str] = {}
+    for raw in args.header:
+        name, sep, value = raw.partition(":")
+        if not sep or not name.strip():
+            raise ConfigError(
+                "--header expects 'Name: value' (a header name, a colon, then the value)",
+                option="headers",
+            )
+        headers[name.strip()] = value.strip()
+    if headers:
+        options["headers"] = headers
+    for key in keys:
+        value = getattr(args, key)
+        if value is not None:
+            options[key] = value
+    if "method" in options:
+        options["method"] = options["method"].upper()
+    elif "body" in options:
+        options["method"] = "POST"  # as curl -d does
+    body = options.get("body")
+    if isinstance(body, str) and body.startswith("@"):
+        try:
+            with open(body[1:], encoding="utf-8") as f:
+                options["body"] = f.read()
+        except OSError as exc:
+            raise ConfigError(
+                f"--body {body}: cannot read the file ({exc.strerror})", option="body"
+            ) from exc
+    if getattr(args, "decompress_response", None) is not None:
+        options["decompress_response"] = args.decompress_response
+    if getattr(args, "insecure", False):
+        options["verify_tls"] = False
+    for raw in args.option:
+        key, sep, value = raw.partition("=")
+        if not sep or not key.strip():
+            # the raw text may hold a secret ('-o token:abc'): shown only when it cannot
+            shown = f" (got {raw!r})" if raw.isidentifier() else ""
+            raise ConfigError(f"-o/--option expects KEY=VALUE{shown}", option="option")
+        options[key.strip()] = value
+    return options

@@ -12,8 +12,7 @@ import sys
 from typing import Any
 
 from laminar import cli_sql
-from laminar.cli_commands import COMMANDS, EXIT_OK, normalize_endpoint, run_async, subcommand
-from laminar.errors import ConfigError
+from laminar.cli_commands import COMMANDS, EXIT_OK, flag_options, run_async, subcommand
 
 DEFAULT_CONSOLE_PORT = 8780
 
@@ -32,7 +31,7 @@ def _probe_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--token", help="bearer token ('${VAR}' reads the environment)")
     p.add_argument("--api-key", dest="api_key", help="API key ('${VAR}' reads the environment)")
     p.add_argument("-X", "--method", help="HTTP method (default GET, or POST with --body)")
-    p.add_argument("-d", "--body", help="request body")
+    p.add_argument("-d", "--body", help="request body; @FILE reads a file")
     p.add_argument("-o", "--option", action="append", default=[], metavar="KEY=VALUE",
                    help="any other connection option, as in CREATE CONNECTION (repeatable)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -49,27 +48,8 @@ def _seconds(text: str) -> float:
 
 
 def probe_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The connection options that ``laminar probe``'s flags describe."""
-    options: dict[str, Any] = {"endpoint": normalize_endpoint(args.url)}
-    headers = {}
-    for raw in args.header:
-        name, sep, value = raw.partition(":")
-        if not sep or not name.strip():
-            raise ConfigError("--header expects 'Name: value'", option="headers")
-        headers[name.strip()] = value.strip()
-    if headers:
-        options["headers"] = headers
-    for key in ("token", "api_key", "method", "body"):
-        if getattr(args, key) is not None:
-            options[key] = getattr(args, key)
-    if "body" in options and "method" not in options:
-        options["method"] = "POST"
-    for raw in args.option:
-        key, sep, value = raw.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"-o/--option expects KEY=VALUE (got {raw!r})", option="option")
-        options[key.strip()] = value
-    return options
+    """The connection options that ``laminar probe``'s flags describe (as ``tail``'s)."""
+    return flag_options(args, args.url, ("token", "api_key", "method", "body"))
 
 
 @subcommand(
@@ -134,7 +114,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return _serve(args, texts)
 
 
-def _serve(args: argparse.Namespace, texts: list[str]) -> int:
+def _serve(args: argparse.Namespace, texts: list[str], *, rows_to_stdout: bool = False) -> int:
+    """Run the console (and the files' pipelines) until a signal.
+
+    ``rows_to_stdout`` (``laminar run --console``): SELECT rows go to stdout as well,
+    as a plain ``laminar run`` writes them, and the login URL goes to stderr so
+    stdout holds nothing but rows.
+    """
     import logging
 
     from laminar.observability.progress import TerminalLogHandler
@@ -144,16 +130,22 @@ def _serve(args: argparse.Namespace, texts: list[str]) -> int:
     state = cli_sql._open_state(args.state_dir)
     try:
         engine = Engine(state=state)
-        return run_async(_serve_async(engine, args, texts), exit_on_signal=EXIT_OK)
+        return run_async(
+            _serve_async(engine, args, texts, rows_to_stdout), exit_on_signal=EXIT_OK
+        )
     finally:
         if state is not None:
             state.close()
 
 
-async def _serve_async(engine: Any, args: argparse.Namespace, texts: list[str]) -> int:
+async def _serve_async(
+    engine: Any, args: argparse.Namespace, texts: list[str], rows_to_stdout: bool
+) -> int:
     import asyncio
 
     from laminar.console.app import start_console
+
+    echo = _stdout_sink(cli_sql._pretty(args.format)) if rows_to_stdout else None
 
     console = await start_console(
         engine, args.console_host, args.console_port, token=args.console_token
@@ -162,9 +154,9 @@ async def _serve_async(engine: Any, args: argparse.Namespace, texts: list[str]) 
         for message in console.manager.restore():  # pipelines created over the API before
             print(message, file=sys.stderr, flush=True)
         for text in texts:
-            for message in console.manager.run_file(text):
+            for message in console.manager.run_file(text, echo):
                 print(message, file=sys.stderr, flush=True)
-        print(console.login_url, flush=True)
+        print(console.login_url, file=sys.stderr if rows_to_stdout else sys.stdout, flush=True)
         print(f"laminar: console on {console.url} (Ctrl-C to stop)", file=sys.stderr, flush=True)
         await asyncio.Event().wait()  # until run_async cancels us on a signal
     finally:
@@ -175,6 +167,17 @@ async def _serve_async(engine: Any, args: argparse.Namespace, texts: list[str]) 
 # -- run --console: a flag on cli_sql's `run` ------------------------------------------------
 
 
+def _stdout_sink(pretty: bool) -> Any:
+    """The sink a plain ``laminar run`` gives a SELECT (JSON lines, or a live table)."""
+    from laminar.sinks.stdout import StdoutSink
+
+    def sink(query: Any) -> Any:
+        keys = query.staged.keys if query.staged is not None else None
+        return StdoutSink(query.table, pretty=pretty, columns=query.columns, keys=keys)
+
+    return sink
+
+
 def _wrap_run() -> None:
     run = COMMANDS["run"]
     add_arguments, body = run.add_arguments, run.run
@@ -182,15 +185,15 @@ def _wrap_run() -> None:
     def arguments(p: argparse.ArgumentParser) -> None:
         add_arguments(p)
         p.add_argument("--console", action="store_true",
-                       help="run the pipeline under the web console instead of printing rows "
-                       "(as `laminar serve PIPELINE.sql`)")
+                       help="run the pipeline under the web console as well (as `laminar "
+                       "serve PIPELINE.sql`); rows still go to stdout, the URL to stderr")
         _console_arguments(p, port_flag="--console-port")
 
     def run_command(args: argparse.Namespace) -> int:
         if not args.console:
             return body(args)
         text = sys.stdin.read() if args.pipeline == "-" else cli_sql._read(args.pipeline)
-        return _serve(args, [text])
+        return _serve(args, [text], rows_to_stdout=True)
 
     run.add_arguments, run.run = arguments, run_command
 

@@ -46,6 +46,13 @@ def shown(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def option_text(value: object) -> str:
+    """An option's value as WITH-clause text: booleans as true/false, the rest as str."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def parse_int(option: str, value: object, *, minimum: int = 0, maximum: int = 2**53) -> int:
     """A whole number (an int, an integral float or digits) within [minimum, maximum]."""
     number: int | None = None
@@ -157,6 +164,7 @@ __all__ = [
     "OptionSpec",
     "Parser",
     "option_error",
+    "option_text",
     "optional",
     "parse_bool",
     "parse_bytes",

@@ -10,6 +10,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -62,8 +63,10 @@ def test_serve_prints_a_token_url_runs_the_file_and_stops_on_sigterm(
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
-        assert proc.stdout is not None
-        login = proc.stdout.readline().strip()
+        # serve: the URL is stdout's first line; run --console keeps stdout for rows
+        url_stream = proc.stdout if command == "serve" else proc.stderr
+        assert url_stream is not None
+        login = _login_line(url_stream)
         assert login.startswith("http://127.0.0.1:") and "/?token=" in login, login
         base, token = login.split("/?token=")
         assert len(token) >= 24
@@ -72,6 +75,10 @@ def test_serve_prints_a_token_url_runs_the_file_and_stops_on_sigterm(
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(f"{base}/api/v1/pipelines", timeout=30)
         assert refused.value.code == 401
+        if command == "run":  # the rows, as a plain `laminar run` writes them
+            assert proc.stdout is not None
+            row = json.loads(proc.stdout.readline())
+            assert set(row) == {"symbol", "price"}
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(60) == 0
         assert token not in (proc.stderr.read() if proc.stderr else "")
@@ -79,6 +86,14 @@ def test_serve_prints_a_token_url_runs_the_file_and_stops_on_sigterm(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def _login_line(stream: IO[str]) -> str:
+    """The first line that is a URL (run --console: after the file's messages on stderr)."""
+    for line in stream:
+        if line.startswith("http"):
+            return line.strip()
+    raise AssertionError("no login URL before the stream ended")
 
 
 def test_serve_refuses_a_public_bind_without_a_token(tmp_path: Path) -> None:

@@ -39,6 +39,32 @@ async def test_sql_row_cap_answers_a_clear_error() -> None:
         await server.close()
 
 
+async def test_console_and_monitoring_sql_answer_a_cap_alike() -> None:
+    """One implementation behind both POST /sql routes: same cap, same error, same rows."""
+    from laminar.console.app import start_console
+
+    limits = ResultLimits(max_rows=100)
+    server = await start_server(Engine(), limits=limits)
+    console = await start_console(Engine(), token="t" * 24, limits=limits)
+    auth = {"Authorization": "Bearer " + "t" * 24}
+    try:
+        answers = []
+        for sql in ("SELECT * FROM range(101)", "SELECT * FROM range(100)"):
+            monitoring = await _post_sql(server.url, sql)
+            async with aiohttp.ClientSession() as session, session.post(
+                f"{console.url}/api/v1/sql", json={"sql": sql}, headers=auth
+            ) as resp:
+                answers.append((monitoring, (resp.status, await resp.json())))
+        (refused, refused_too), (served, served_too) = answers
+        assert refused == refused_too
+        assert refused[0] == 400 and "more than 100 rows" in refused[1]["error"]
+        assert set(refused[1]) == {"error", "line", "column"}
+        assert served == served_too and len(served[1]["results"][0]["rows"]) == 100
+    finally:
+        await console.close()
+        await server.close()
+
+
 async def test_sql_byte_cap() -> None:
     server = await start_server(Engine(), limits=ResultLimits(max_bytes=10_000))
     try:

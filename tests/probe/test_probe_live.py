@@ -9,6 +9,8 @@ import sys
 
 import pytest
 
+from laminar.cli import build_parser, tail_options
+from laminar.cli_console import probe_options
 from laminar.demo_server import start_demo_server
 from laminar.errors import LaminarError
 from laminar.probe import probe_stream
@@ -89,3 +91,37 @@ def test_cli_probe_validates_its_options() -> None:
         capture_output=True, text=True, timeout=60,
     )
     assert proc.returncode == 2 and "--seconds" in proc.stderr
+
+
+async def test_cli_probe_reads_the_body_from_a_file_as_curl_does(tmp_path) -> None:
+    body = '{"model": "m", "stream": true}\n'
+    (tmp_path / "body.json").write_text(body)
+    server = SSEServer(Stream(event('{"n": 1}', id="1"), event('{"n": 2}', id="2"), stall()))
+    await server.start()
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "laminar", "probe", server.url, "--seconds", "0.5",
+            "-d", f"@{tmp_path / 'body.json'}", "--json",
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+        assert proc.returncode == 0, err.decode()
+        assert json.loads(out)["events"] >= 2
+        (request,) = server.requests
+        assert request.method == "POST"  # -d alone means POST
+        assert request.body.decode() == body
+    finally:
+        await server.close()
+
+
+def test_probe_and_tail_read_their_flags_alike(tmp_path) -> None:
+    (tmp_path / "b").write_text("x=1")
+    flags = ["-H", "A: b", "--token", "t", "-X", "put", "-d", f"@{tmp_path / 'b'}",
+             "-o", "retry=5"]
+    parser = build_parser()
+    probe = parser.parse_args(["probe", ":9/x", *flags])
+    tail = parser.parse_args(["tail", ":9/x", *flags])
+    assert probe_options(probe) == tail_options(tail) == {
+        "endpoint": "http://127.0.0.1:9/x", "headers": {"A": "b"}, "token": "t",
+        "method": "PUT", "body": "x=1", "retry": "5",
+    }

@@ -50,3 +50,24 @@ def test_bools_durations_and_optional() -> None:
         parse_duration_ms(10)("timeout_ms", 5)
     assert optional(parse_bool)("x", None) is None
     assert optional(parse_bool)("x", "true") is True
+
+
+def test_result_limits_from_env_use_the_shared_parsers() -> None:
+    from laminar.sql.limits import ResultLimits
+
+    limits = ResultLimits.from_env({
+        "LAMINAR_SQL_MAX_ROWS": " 5 ", "LAMINAR_SQL_MAX_BYTES": "64MiB",
+        "LAMINAR_SQL_TIMEOUT_S": "2.5",
+    })  # fmt: skip
+    assert (limits.max_rows, limits.max_bytes, limits.timeout_s) == (5, 64 << 20, 2.5)
+    assert ResultLimits.from_env({"LAMINAR_SQL_MAX_ROWS": ""}) == ResultLimits()
+    for name, raw, message in [
+        ("LAMINAR_SQL_MAX_ROWS", "0", "must be between 1 and"),
+        ("LAMINAR_SQL_MAX_ROWS", "ten", "expected a whole number"),
+        ("LAMINAR_SQL_MAX_BYTES", "lots", "expected a number of bytes such as '64MiB'"),
+        ("LAMINAR_SQL_TIMEOUT_S", "soon", "expected a number"),
+        ("LAMINAR_SQL_TIMEOUT_S", "0", "must be between 0.001 and"),
+    ]:
+        with pytest.raises(ConfigError, match=f"option {name}: {message}") as raised:
+            ResultLimits.from_env({name: raw})
+        assert raised.value.option == name

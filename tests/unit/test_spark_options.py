@@ -33,7 +33,8 @@ def test_every_laminar_option_is_validated_by_laminar():
 @pytest.mark.parametrize(
     ("option", "hint"),
     [("buffer_size", "maxEventsPerTrigger"), ("parallelism", "repartition"),
-     ("deduplicate_by", "dropDuplicatesWithinWatermark"), ("buffer_timeout_ms", "trigger")],
+     ("deduplicate_by", "dropDuplicatesWithinWatermark"), ("buffer_timeout_ms", "trigger"),
+     ("max_batch_bytes", "maxEventsPerTrigger")],
 )
 def test_runtime_only_options_are_refused_with_what_to_use(option, hint):
     with pytest.raises(ConfigError, match=hint) as info:
@@ -86,3 +87,28 @@ def test_secrets_stay_out_of_messages():
             {"endpoint": "http://h/a", "token": "s3cr3t-value", "auth_type": "api_key"}, COLS
         )
     assert "s3cr3t-value" not in str(info.value)
+
+
+def test_a_slice_is_filtered_by_event_type_as_laminar_run_filters(tmp_path):
+    from laminar.spark.source import WalSlice, decode_slice
+    from laminar.spark.types import spark_schema
+    from laminar.spark.wal import WalWriter
+    from laminar.sse.event import SSEEvent
+
+    spec = parse_spark_options(
+        {"endpoint": "http://h/a", "wal_path": str(tmp_path),
+         "event_type_filter": '["price"]', "add_timestamp": "true"},
+        [Column("n", "BIGINT"), Column("timestamp", "TIMESTAMP")],
+    )
+    (endpoint,) = spec.endpoints
+    wal = WalWriter(endpoint.wal_dir)
+    kinds = ["price", "ping", "price", "news", "price"]
+    wal.append([SSEEvent(k, f'{{"n": {i}}}', str(i)) for i, k in enumerate(kinds)],
+               1_733_450_000_000)
+    wal.append([SSEEvent("ping", "{}", "9")], 1_733_450_001_000)  # a frame of others only
+    wal.close()
+    part = WalSlice(endpoint.key, endpoint.wal_dir, endpoint.display, 0, 6)
+    batches = list(decode_slice(spec, spark_schema(spec), part))
+    rows = [row for batch in batches for row in batch.to_pylist()]
+    assert [r["n"] for r in rows] == [0, 2, 4]
+    assert {r["timestamp"].year for r in rows} == {2024}  # arrival kept with its event

@@ -12,7 +12,6 @@ import contextlib
 import copy
 import itertools
 import json
-import re
 import time
 from typing import Any, Literal
 
@@ -20,7 +19,7 @@ from aiohttp import web
 
 from laminar.console.locate import refine
 from laminar.console.manager import Pipeline, PipelineManager, is_continuous
-from laminar.errors import LaminarError, SQLError
+from laminar.errors import LaminarError
 from laminar.output import json_default
 from laminar.sql import ast
 from laminar.sql.continuous import ContinuousQuery
@@ -28,11 +27,11 @@ from laminar.sql.engine import Engine, Rows
 from laminar.sql.limits import ResultLimits, limited
 from laminar.sql.parser import parse_statements
 from laminar.sql.pipelines import persists
+from laminar.sql.served import located, run_served
 
 MANAGER = web.AppKey("laminar_console_manager", PipelineManager)
 LIMITS = web.AppKey("laminar_console_limits", ResultLimits)
 MAX_BODY = 1 << 20
-_WHERE = re.compile(r"^line (\d+), column (\d+): ")  # our own messages' prefix, not SQL
 KEEPALIVE_S = 15.0
 WRITE_TIMEOUT_S = 10.0
 WRITE_BYTES = 256 * 1024  # batches coalesced into one socket write
@@ -68,21 +67,6 @@ def add_routes(app: web.Application) -> None:
 def error(message: str, status: int = 400, line: int | None = None,
           column: int | None = None) -> web.Response:
     return web.json_response({"error": message, "line": line, "column": column}, status=status)
-
-
-def located(exc: LaminarError) -> dict[str, Any]:
-    """{"error", "line", "column"} of a Laminar error."""
-    line = getattr(exc, "line", None)
-    column = getattr(exc, "column", None)
-    text = str(exc)
-    if isinstance(exc, SQLError) and line is not None:
-        text = exc.message + (f"\n{exc.excerpt}" if exc.excerpt else "")
-    else:
-        found = _WHERE.match(text)
-        if found:
-            line, column = int(found.group(1)), int(found.group(2))
-            text = text[found.end():]
-    return {"error": text, "line": line, "column": column}
 
 
 def _laminar_error(exc: LaminarError, status: int = 400, sql: str | None = None) -> web.Response:
@@ -484,7 +468,6 @@ async def run_sql(request: web.Request) -> web.Response:
     if sql is None:
         return error('send {"sql": "…"}')
     eng = engine(request)
-    results = []
     try:
         statements = parse_statements(sql)
         for stmt in statements:
@@ -493,17 +476,7 @@ async def run_sql(request: web.Request) -> web.Response:
                     "a continuous query runs as a pipeline: POST /api/v1/pipelines",
                     line=stmt.line, column=stmt.column,
                 )
-        for stmt in statements:
-            if isinstance(stmt, ast.Select):  # over system tables: off the loop, capped
-                with limited(request.app[LIMITS]):
-                    result = await asyncio.to_thread(eng.run_statement, stmt)
-            else:  # DDL on the loop: the state store's transactions stay on one thread
-                result = eng.run_statement(stmt)
-            if isinstance(result, Rows):
-                results.append({"columns": result.columns, "types": result.types,
-                                "rows": [list(r) for r in result.rows]})
-            else:
-                results.append({"message": getattr(result, "text", "")})
+        results = await run_served(eng, statements, request.app[LIMITS])
     except LaminarError as exc:
         return _laminar_error(exc, sql=sql)
     return ok({"results": results})

@@ -17,7 +17,7 @@ from aiohttp import web
 from laminar.console import api
 from laminar.console.auth import check_bind, security_middleware
 from laminar.console.manager import PipelineManager
-from laminar.errors import ConfigError, LaminarError
+from laminar.errors import ConfigError
 from laminar.observability import server as monitoring
 from laminar.observability.access import is_loopback
 from laminar.sql.engine import Engine
@@ -90,17 +90,7 @@ async def start_console(
                     limits or ResultLimits.from_env(os.environ))
     # handler_cancellation: a closed output tab ends its handler (and frees its queue) at once
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0, handler_cancellation=True)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    try:
-        await site.start()
-    except OSError as exc:
-        await runner.cleanup()
-        raise LaminarError(
-            f"cannot serve the console on {host}:{port}: {exc.strerror or exc} "
-            "(pick another --port, or 0 for any free port)"
-        ) from exc
-    addresses = runner.addresses
-    bound[0] = addresses[0][1] if addresses else port
-    shown = f"[{host}]" if ":" in host else host
-    return Console(runner, f"http://{shown}:{bound[0]}", token, manager)
+    bound[0], url = await monitoring.listen(
+        runner, host, port, what="the console", port_flag="--port"
+    )
+    return Console(runner, url, token, manager)

@@ -22,6 +22,7 @@ import itertools
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +30,7 @@ from laminar.console import saved
 from laminar.console.tail import OutputTail
 from laminar.console.tee import TeeSink
 from laminar.errors import LaminarError, SQLError
-from laminar.sinks import build_sink
+from laminar.sinks import Sink, build_sink
 from laminar.sql import ast
 from laminar.sql.continuous import ContinuousQuery
 from laminar.sql.engine import Engine, Message, Result, Rows
@@ -56,6 +57,8 @@ class Pipeline:
     position: str = ""  # the last event id the previous run covered
     restarts: int = 0
     saved: bool = True  # created over the API (a file's pipelines run again from the file)
+    # `laminar run --console`: a SELECT's rows also go where a plain `laminar run` puts them
+    echo: Callable[[ContinuousQuery], Sink] | None = None
     store: Any = None  # the engine's StateStore, where its checkpoints are committed
     _samples: dict[str, deque[tuple[float, int]]] = field(default_factory=dict)
 
@@ -145,24 +148,37 @@ class PipelineManager:
                 messages.append(_describe(self.engine.run_statement(stmt)))
         return messages, pipeline
 
-    def run_file(self, sql: str) -> list[str]:
-        """A pipeline file: statements in order, each continuous one its own pipeline."""
+    def run_file(
+        self, sql: str, echo: Callable[[ContinuousQuery], Sink] | None = None
+    ) -> list[str]:
+        """A pipeline file: statements in order, each continuous one its own pipeline.
+
+        ``echo(query)`` is the sink a SELECT's rows also go to (besides the console's
+        tail), in every run of its pipeline: ``laminar run --console``'s stdout.
+        """
         messages = []
         for stmt in parse_statements(sql):
             if is_continuous(self.engine, stmt):
-                pipeline = self._create(stmt, None, saved=False)
+                pipeline = self._create(stmt, None, saved=False, echo=echo)
                 messages.append(f"pipeline {pipeline.id} ({pipeline.key}) started")
             else:
                 messages.append(_describe(self.engine.run_statement(stmt)))
         return messages
 
-    def _create(self, stmt: ast.Statement, name: str | None, *, saved: bool = True) -> Pipeline:
+    def _create(
+        self,
+        stmt: ast.Statement,
+        name: str | None,
+        *,
+        saved: bool = True,
+        echo: Callable[[ContinuousQuery], Sink] | None = None,
+    ) -> Pipeline:
         query = self.engine.run_statement(stmt)
         if not isinstance(query, ContinuousQuery):  # pragma: no cover - checked by the caller
             raise SQLError("not a continuous query", line=stmt.line, column=stmt.column)
         number = next(self._ids)
         pipeline = Pipeline(id=str(number), name=name or f"pipeline-{number}", sql=stmt.text,
-                            saved=saved)
+                            saved=saved, echo=echo)
         pipeline.key = self._unique_key(pipeline_key(query))
         self.pipelines[pipeline.id] = pipeline
         self._start(pipeline, query)
@@ -180,11 +196,11 @@ class PipelineManager:
 
     def _start(self, pipeline: Pipeline, query: ContinuousQuery) -> None:
         engine = self.engine
-        inner = (
-            build_sink(query.sink.name, query.sink.spec, engine.env)
-            if query.sink is not None
-            else None
-        )
+        inner: Sink | None = None
+        if query.sink is not None:
+            inner = build_sink(query.sink.name, query.sink.spec, engine.env)
+        elif pipeline.echo is not None:
+            inner = pipeline.echo(query)
         sink = TeeSink(query.table, pipeline.tail, inner)
         pipeline.store = engine.state
         pipeline.query, pipeline.state, pipeline.error = query, "running", None

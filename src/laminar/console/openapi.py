@@ -57,6 +57,7 @@ SPEC: dict[str, Any] = {
     },
     "security": [{"bearer": []}],
     "paths": {
+        "/api/v1/openapi.json": {"get": _op("this description (OpenAPI 3.1)")},
         "/api/v1/health": {"get": _op("engine health (503 when a query failed)")},
         "/api/v1/pipelines": {
             "get": _op("list pipelines with state, rows/s, lag and uptime"),

@@ -25,7 +25,8 @@ RemoteResult = tuple[list[str], list[str], list[list[Any]]]
 
 def remote_sql(url: str, sql: str) -> list[RemoteResult]:
     payload = _request(url, "/sql", sql.encode("utf-8"))
-    return [(r["columns"], r["types"], r["rows"]) for r in payload["results"]]
+    results = payload["results"]
+    return [(r.get("columns", []), r.get("types", []), r.get("rows", [])) for r in results]
 
 
 def remote_status(url: str) -> dict[str, Any]:
@@ -57,10 +58,11 @@ def _request(url: str, path: str, body: bytes | None = None) -> Any:
                                      else "")
             ) from None
         try:
-            message = json.loads(exc.read())["error"]
-        except (ValueError, KeyError, TypeError, OSError):
-            message = f"HTTP {exc.code} from {base}{path}"
-        raise SQLError(message) from None
+            found = json.loads(exc.read())
+            message, line, column = found["error"], found.get("line"), found.get("column")
+        except (ValueError, KeyError, TypeError, AttributeError, OSError):
+            message, line, column = f"HTTP {exc.code} from {base}{path}", None, None
+        raise SQLError(message, line=line, column=column) from None
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
         raise LaminarError(

@@ -11,7 +11,8 @@
                     log counts by level and the latest warnings and errors
     POST /sql       read-only SQL (body: the statements as text, or {"sql": "…"}):
                     SELECT over system.* tables (and views over them), SHOW, DESCRIBE.
-                    200 {"results": [{"columns", "types", "rows"}]}; 400 {"error": "…"}
+                    200 {"results": [{"columns", "types", "rows"}]};
+                    400 {"error", "line", "column"} (``laminar.sql.served``, as the console)
 
 It binds 127.0.0.1 unless told otherwise: /sql shows table definitions (with
 secrets redacted) to whoever can reach the port. With ``token`` every route
@@ -23,7 +24,6 @@ seconds; 400 with the cap named when one is passed).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
@@ -36,7 +36,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from laminar.errors import LaminarError, SQLError
 from laminar.observability.access import exposure_warning, token_middleware
 from laminar.output import json_default
-from laminar.sql.limits import ResultLimits, limited
+from laminar.sql.limits import ResultLimits
+from laminar.sql.served import located, run_served
 
 if TYPE_CHECKING:
     from laminar.sql.engine import Engine
@@ -93,6 +94,18 @@ async def start_server(
     if warning:
         logger.warning(warning)
     runner = web.AppRunner(build_app(engine, token, limits), access_log=None)
+    _, url = await listen(runner, host, port, what="metrics", port_flag="--metrics-port")
+    return MonitoringServer(runner, url)
+
+
+async def listen(
+    runner: web.AppRunner, host: str, port: int, *, what: str, port_flag: str
+) -> tuple[int, str]:
+    """Start ``runner`` on ``host:port``; (the bound port, the base URL).
+
+    Used by the monitoring port and the console alike: a busy port is a LaminarError
+    that names ``port_flag`` and the fix.
+    """
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     try:
@@ -100,13 +113,13 @@ async def start_server(
     except OSError as exc:
         await runner.cleanup()
         raise LaminarError(
-            f"cannot serve metrics on {host}:{port}: {exc.strerror or exc} "
-            "(pick another --metrics-port, or 0 for any free port)"
+            f"cannot serve {what} on {host}:{port}: {exc.strerror or exc} "
+            f"(pick another {port_flag}, or 0 for any free port)"
         ) from exc
     addresses = runner.addresses
     bound = addresses[0][1] if addresses else port
     shown = f"[{host}]" if ":" in host else host
-    return MonitoringServer(runner, f"http://{shown}:{bound}")
+    return bound, f"http://{shown}:{bound}"
 
 
 def _engine(request: web.Request) -> Any:
@@ -156,33 +169,26 @@ async def _sql(request: web.Request) -> web.Response:
             return _json({"error": 'the JSON body must be {"sql": "…"}'}, 400)
     engine = _engine(request)
     try:
-        results = []
-        for stmt, is_select in _read_only(engine, text):
-            if is_select:  # system tables: built from snapshots, safe off the loop
-                with limited(request.app[_LIMITS]):  # to_thread carries the context
-                    results.append(await asyncio.to_thread(engine.run_statement, stmt))
-            else:
-                results.append(engine.run_statement(stmt))
+        results = await run_served(engine, _read_only(engine, text), request.app[_LIMITS])
     except LaminarError as exc:
-        return _json({"error": str(exc)}, 400)
-    return _json({"results": [_rows(r) for r in results]})
+        return _json(located(exc), 400)
+    return _json({"results": results})
 
 
-def _read_only(engine: Engine, text: str) -> list[tuple[Any, bool]]:
-    """(statement, is a SELECT) for ``text``; each must read system tables, or be SHOW /
-    DESCRIBE."""
+def _read_only(engine: Engine, text: str) -> list[Any]:
+    """The statements of ``text``; each must read system tables only, or be SHOW / DESCRIBE."""
     from laminar.sql import ast
     from laminar.sql.parser import parse_statements
 
-    checked: list[tuple[ast.Statement, bool]] = []
+    checked: list[ast.Statement] = []
     for stmt in parse_statements(text):
         if isinstance(stmt, (ast.Show, ast.Describe)):
-            checked.append((stmt, False))
+            checked.append(stmt)
             continue
         if isinstance(stmt, ast.Select):
             tables, _views, _system = engine.catalog.view_dependencies(stmt.query.sources)
             if not tables:
-                checked.append((stmt, True))
+                checked.append(stmt)
                 continue
             raise SQLError(
                 f"a remote SELECT reads system tables only, and this one reads "
@@ -197,12 +203,6 @@ def _read_only(engine: Engine, text: str) -> list[tuple[Any, bool]]:
             column=stmt.column,
         )
     return checked
-
-
-def _rows(result: Any) -> dict[str, Any]:
-    columns = list(getattr(result, "columns", []))
-    rows = [list(row) for row in getattr(result, "rows", [])]
-    return {"columns": columns, "types": list(getattr(result, "types", [])), "rows": rows}
 
 
 def _json(payload: Any, status: int = 200) -> web.Response:

@@ -16,18 +16,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from laminar.errors import ConfigError
+from laminar.options import option_text
+from laminar.spark.options import WITH_CLAUSE_ONLY
 from laminar.sql import ast
 from laminar.sql.engine import Engine
 from laminar.sql.parser import parse_statements
-
-# Spark-only options a WITH clause may carry (lower-case, as the parser gives them).
-_SPARK_ONLY = ("wal_path", "endpoints", "maxeventspertrigger", "capture_endpoint")
-
-
-def _text(value: ast.OptionScalar) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def _split(
@@ -35,7 +28,9 @@ def _split(
 ) -> tuple[ast.CreateConnection | ast.CreateTable, dict[str, str]]:
     """The statement without its Spark-only options, and those options as text."""
     options = dict(stmt.options)
-    spark = {k: _text(options.pop(k).value) for k in list(options) if k.lower() in _SPARK_ONLY}
+    spark = {
+        k: option_text(options.pop(k).value) for k in list(options) if k.lower() in WITH_CLAUSE_ONLY
+    }
     if "endpoints" in spark and "endpoint" not in options:
         try:
             first = json.loads(spark["endpoints"])[0]
@@ -61,7 +56,9 @@ def options_from_ddl(sql: str, table: str | None = None) -> tuple[dict[str, str]
         stripped, extra = _split(stmt)
         engine.run_statement(stripped)
         kind = "connection" if isinstance(stmt, ast.CreateConnection) else "table"
-        raw[f"{kind}:{stmt.name}"] = {k: _text(v.value) for k, v in stripped.options.items()}
+        raw[f"{kind}:{stmt.name}"] = {
+            k: option_text(v.value) for k, v in stripped.options.items()
+        }
         spark_only[f"{kind}:{stmt.name}"] = extra
         if kind == "table":
             tables.append(stmt.name)
@@ -105,7 +102,7 @@ def merge(options: dict[str, str], extra: Mapping[str, Any]) -> dict[str, str]:
     """``options`` with ``extra`` (keyword arguments of stream()) laid over, as text."""
     merged = dict(options)
     for key, value in extra.items():
-        merged[key.lower()] = _text(value) if isinstance(value, bool | int | float) else str(value)
+        merged[key.lower()] = option_text(value)
     return merged
 
 

@@ -28,17 +28,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from laminar.connectors.sse.options import (
-    ConnectionOptions,
-    parse_bool,
-    parse_int,
-    parse_str,
-    parse_url,
-    redact_url,
+from laminar.connectors.sse.options import ConnectionOptions, parse_str, parse_url, redact_url
+from laminar.connectors.sse.table_options import (
+    SSETableOptions,
+    parse_table_options,
+    take_bool,
 )
-from laminar.connectors.sse.table_options import SSETableOptions, parse_table_options
 from laminar.errors import ConfigError
 from laminar.formats import Column, build_row_decoder, parse_type
+from laminar.options import parse_int
 
 DEFAULT_WAL_ROOT = "laminar-wal"
 ENDPOINT_COLUMN = "endpoint"
@@ -63,11 +61,14 @@ REFUSED: dict[str, str] = {
     "idle_timeout_ms": "windows are Spark's: use its watermark and trigger settings",
     "state_memory_limit_mb": "state lives in Spark's state store: "
     "spark.sql.streaming.stateStore.* settings",
+    "max_batch_bytes": "Spark forms the micro-batches: cap them with "
+    ".option('maxEventsPerTrigger', N) (a number of events; Spark has no byte cap)",
 }
 # Options Spark itself may add; never ours to validate.
 _SPARK_OWN = frozenset({"path"})
-SPARK_ONLY = ("endpoints", "wal_path", "maxeventspertrigger", "capture_endpoint", "table",
-              "columns")
+# Spark-only options a DDL WITH clause may carry too (lower-case, as the parser gives them).
+WITH_CLAUSE_ONLY = ("endpoints", "wal_path", "maxeventspertrigger", "capture_endpoint")
+SPARK_ONLY = (*WITH_CLAUSE_ONLY, "table", "columns")
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ def parse_spark_options(
     table = parse_str("table", given.pop("table", "sse_table")).strip() or "sse_table"
     wal_path = given.pop("wal_path", None)
     max_events = given.pop("maxeventspertrigger", None)
-    capture_endpoint = parse_bool("capture_endpoint", given.pop("capture_endpoint", "false"))
+    capture_endpoint = take_bool(given, "capture_endpoint", False)
     declared = given.pop("columns", None)
     urls = _endpoints(given)
     if declared is not None:
@@ -214,6 +215,7 @@ __all__ = [
     "ENDPOINT_COLUMN",
     "REFUSED",
     "SPARK_ONLY",
+    "WITH_CLAUSE_ONLY",
     "EndpointSpec",
     "SourceSpec",
     "endpoint_key",

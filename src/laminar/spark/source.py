@@ -27,6 +27,8 @@ from pyspark.sql.datasource import DataSource, DataSourceStreamReader, InputPart
 from pyspark.sql.types import StructType
 
 from laminar.formats import build_row_decoder
+from laminar.runtime.operators.filter_types import EventTypeFilter
+from laminar.runtime.operators.source_stage import EventBatch
 from laminar.spark.ingest import Ingest
 from laminar.spark.options import SourceSpec, parse_spark_options
 from laminar.spark.types import arrow_target_schema, columns_from_spark, spark_schema
@@ -247,16 +249,15 @@ def decode_slice(
     """A WAL slice as record batches of exactly Spark's Arrow schema."""
     target = arrow_target_schema(schema)
     decoder = build_row_decoder(spec.table, list(spec.columns), spec.options.format)
-    allowed = frozenset(spec.options.event_type_filter or ()) or None
+    allowed = spec.options.event_type_filter
+    only = EventTypeFilter(allowed) if allowed else None  # laminar run's own filter
     for events, arrival in read_range(part.wal_dir, part.start, part.end):
-        if allowed is not None:
-            keep = [i for i, e in enumerate(events) if e.event in allowed]
-            if len(keep) != len(events):
-                events = [events[i] for i in keep]
-                arrival = [arrival[i] for i in keep]
-            if not events:
+        batch = EventBatch(events, arrival)
+        if only is not None:
+            batch, _ = only.process(batch)
+            if not batch.events:
                 continue
-        table = decoder.decode(events, arrival).table
+        table = decoder.decode(batch.events, batch.arrival_ms).table
         if table.num_rows == 0:
             continue
         if spec.capture_endpoint:

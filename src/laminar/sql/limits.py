@@ -25,11 +25,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from laminar.errors import ConfigError, SQLError
+from laminar.errors import SQLError
+from laminar.options import parse_bytes, parse_float, parse_int
 
 ROWS_ENV = "LAMINAR_SQL_MAX_ROWS"
 BYTES_ENV = "LAMINAR_SQL_MAX_BYTES"
 TIMEOUT_ENV = "LAMINAR_SQL_TIMEOUT_S"
+_DAY_S = 86_400.0  # a longer timeout is a typo, not a wish
 _FETCH = 1024  # rows per fetchmany: the byte count is checked this often
 
 
@@ -45,30 +47,28 @@ class ResultLimits:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ResultLimits:
-        """The defaults, overridden by LAMINAR_SQL_MAX_ROWS / _MAX_BYTES / _TIMEOUT_S."""
+        """The defaults, overridden by LAMINAR_SQL_MAX_ROWS / _MAX_BYTES / _TIMEOUT_S.
+
+        Parsed as options are (``laminar.options``): an error names the variable;
+        _MAX_BYTES takes units ('64MiB') as byte-count options do.
+        """
         default = cls()
+        rows, size, seconds = (_given(env, n) for n in (ROWS_ENV, BYTES_ENV, TIMEOUT_ENV))
         return cls(
-            max_rows=int(_positive(env, ROWS_ENV, default.max_rows, int)),
-            max_bytes=int(_positive(env, BYTES_ENV, default.max_bytes, int)),
-            timeout_s=float(_positive(env, TIMEOUT_ENV, default.timeout_s, float)),
+            max_rows=default.max_rows if rows is None else parse_int(ROWS_ENV, rows, minimum=1),
+            max_bytes=default.max_bytes if size is None else parse_bytes(
+                BYTES_ENV, size, minimum=1, maximum=2**53, example="'64MiB'"
+            ),
+            timeout_s=default.timeout_s if seconds is None else parse_float(
+                TIMEOUT_ENV, seconds, minimum=0.001, maximum=_DAY_S
+            ),
         )
 
 
-def _positive(env: Mapping[str, str], name: str, default: float, kind: type) -> float:
+def _given(env: Mapping[str, str], name: str) -> str | None:
+    """``env[name]``, None when unset or blank (the default then applies)."""
     raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        value = -1
-    if not value > 0:
-        raise ConfigError(
-            f"{name}={raw!r}: expected a positive {'integer' if kind is int else 'number'} "
-            f"(default {default})",
-            option=name,
-        )
-    return value
+    return raw if raw is not None and raw.strip() else None
 
 
 _current: contextvars.ContextVar[ResultLimits | None] = contextvars.ContextVar(

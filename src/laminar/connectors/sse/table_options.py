@@ -21,7 +21,7 @@ from laminar._suggest import did_you_mean
 from laminar.connectors.sse.options import ConnectionOptions, parse_size, parse_str
 from laminar.errors import ConfigError
 from laminar.formats import FORMATS, FormatOptions
-from laminar.options import parse_bool, parse_choice, parse_int
+from laminar.options import option_text, parse_bool, parse_choice, parse_int
 
 CONNECTOR_NAMES = ("sse_source", "sse")
 # Names of the SSE metadata a table can partition or de-duplicate by without a column.
@@ -85,7 +85,7 @@ class SSETableOptions:
             "idle_timeout_ms": self.idle_timeout_ms,
             "state_memory_limit_mb": self.state_memory_limit_mb,
         }
-        return {k: _text(v) for k, v in shown.items() if v is not None}
+        return {k: option_text(v) for k, v in shown.items() if v is not None}
 
 
 TABLE_OPTION_NAMES = frozenset(
@@ -133,27 +133,33 @@ def parse_table_options(
     fmt = FormatOptions(
         format=parse_choice("format", rest.pop("format", "json"), FORMATS),
         parser_regex=_optional_str(rest, "parser_regex"),
-        capture_event_name=_bool(rest, "capture_event_name", False),
-        capture_event_id=_bool(rest, "capture_event_id", False),
-        capture_retry=_bool(rest, "capture_retry", False),
-        add_timestamp=_bool(rest, "add_timestamp", False),
-        capture_errors=_bool(rest, "capture_errors", False),
-        continue_on_error=_bool(rest, "continue_on_error", True),
+        capture_event_name=take_bool(rest, "capture_event_name", False),
+        capture_event_id=take_bool(rest, "capture_event_id", False),
+        capture_retry=take_bool(rest, "capture_retry", False),
+        add_timestamp=take_bool(rest, "add_timestamp", False),
+        capture_errors=take_bool(rest, "capture_errors", False),
+        continue_on_error=take_bool(rest, "continue_on_error", True),
     )
     parsed = SSETableOptions(
         connection=connection,
         format=fmt,
         event_type_filter=_take_event_filter(rest),
-        buffer_size=_int(rest, "buffer_size", DEFAULT_BUFFER_SIZE, 1, 1_000_000),
-        buffer_timeout_ms=_int(rest, "buffer_timeout_ms", DEFAULT_BUFFER_TIMEOUT_MS, 0, 3_600_000),
+        buffer_size=take_int(rest, "buffer_size", DEFAULT_BUFFER_SIZE, 1, 1_000_000),
+        buffer_timeout_ms=take_int(
+            rest, "buffer_timeout_ms", DEFAULT_BUFFER_TIMEOUT_MS, 0, 3_600_000
+        ),
         deduplicate_by=_key(rest, "deduplicate_by", column_names),
-        dedup_window_ms=_int(rest, "dedup_window_ms", DEFAULT_DEDUP_WINDOW_MS, 1, 7 * 86_400_000),
-        parallelism=_int(rest, "parallelism", 1, 1, MAX_PARALLELISM),
+        dedup_window_ms=take_int(
+            rest, "dedup_window_ms", DEFAULT_DEDUP_WINDOW_MS, 1, 7 * 86_400_000
+        ),
+        parallelism=take_int(rest, "parallelism", 1, 1, MAX_PARALLELISM),
         partition_by=_key(rest, "partition_by", column_names),
         event_time_field=_column(rest, "event_time_field", column_names),
-        watermark_delay_ms=_int(rest, "watermark_delay_ms", 0, 0, 7 * 86_400_000),
-        idle_timeout_ms=_int(rest, "idle_timeout_ms", DEFAULT_IDLE_TIMEOUT_MS, 1, 86_400_000),
-        state_memory_limit_mb=_int(
+        watermark_delay_ms=take_int(rest, "watermark_delay_ms", 0, 0, 7 * 86_400_000),
+        idle_timeout_ms=take_int(
+            rest, "idle_timeout_ms", DEFAULT_IDLE_TIMEOUT_MS, 1, 86_400_000
+        ),
+        state_memory_limit_mb=take_int(
             rest, "state_memory_limit_mb", DEFAULT_STATE_MEMORY_MB, 64, 1_048_576
         ),
         max_batch_bytes=parse_size("max_batch_bytes", rest.pop("max_batch_bytes", None))
@@ -265,14 +271,16 @@ def _column(rest: dict[str, Any], option: str, column_names: Sequence[str]) -> s
     return name
 
 
-def _int(rest: dict[str, Any], option: str, default: int, minimum: int, maximum: int) -> int:
+def take_int(rest: dict[str, Any], option: str, default: int, minimum: int, maximum: int) -> int:
+    """Pop ``option`` from ``rest``: a whole number in [minimum, maximum], else ``default``."""
     value = rest.pop(option, None)
     if value is None:
         return default
     return parse_int(option, value, minimum=minimum, maximum=maximum)
 
 
-def _bool(rest: dict[str, Any], option: str, default: bool) -> bool:
+def take_bool(rest: dict[str, Any], option: str, default: bool) -> bool:
+    """Pop ``option`` from ``rest``: true/false, else ``default``."""
     value = rest.pop(option, None)
     return default if value is None else parse_bool(option, value)
 
@@ -284,9 +292,3 @@ def _optional_str(rest: dict[str, Any], option: str) -> str | None:
     if not isinstance(value, str):
         raise ConfigError(f"option {option}: expected a string, got {value!r}", option=option)
     return value
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
