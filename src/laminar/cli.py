@@ -71,13 +71,15 @@ def _fail(command: str, message: str) -> int:
 
 
 def _demo_server_arguments(p: argparse.ArgumentParser) -> None:
+    from laminar.cli_parser import number_argument
+
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     p.add_argument(
         "--port", type=int, default=8765, help="port (default: %(default)s; 0 = any free port)"
     )
     p.add_argument(
         "--rate",
-        type=_non_negative_float,
+        type=number_argument(0),
         default=20.0,
         help="events per second of each feed (default: %(default)s; ?rate= overrides)",
     )
@@ -87,16 +89,6 @@ def _demo_server_arguments(p: argparse.ArgumentParser) -> None:
         default="demo-token",
         help="token that the /secure/<feed> routes accept (default: %(default)s)",
     )
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be >= 0")
-    return value
 
 
 @subcommand(

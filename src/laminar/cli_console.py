@@ -21,9 +21,11 @@ DEFAULT_CONSOLE_PORT = 8780
 
 
 def _probe_arguments(p: argparse.ArgumentParser) -> None:
+    from laminar.cli_parser import number_argument
+
     p.add_argument("url", metavar="URL",
                    help="the SSE stream; '/stocks' or ':8765/stocks' mean the local demo-server")
-    p.add_argument("--seconds", type=_seconds, default=5.0,
+    p.add_argument("--seconds", type=number_argument(0.1, 300, "seconds"), default=5.0,
                    help="how long to sample (default: %(default)s)")
     p.add_argument("--table", metavar="NAME", help="table name (default: from the URL)")
     p.add_argument("-H", "--header", action="append", default=[], metavar="'NAME: VALUE'",
@@ -35,16 +37,6 @@ def _probe_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--option", action="append", default=[], metavar="KEY=VALUE",
                    help="any other connection option, as in CREATE CONNECTION (repeatable)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 < value <= 300:
-        raise argparse.ArgumentTypeError(f"{text!r}: choose from 0.1 to 300 seconds")
-    return value
 
 
 def probe_options(args: argparse.Namespace) -> dict[str, Any]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from laminar._suggest import did_you_mean
@@ -48,3 +49,25 @@ class SuggestingParser(argparse.ArgumentParser):
                         flags += [f for f in sub._option_string_actions if f.startswith("--")]
                         break
         return flags
+
+
+def number_argument(
+    minimum: float, maximum: float = math.inf, unit: str = ""
+) -> Callable[[str], float]:
+    """An argparse ``type`` for a number from ``minimum`` to ``maximum`` (NaN refused)."""
+    what = f"a number of {unit}" if unit else "a number"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if not minimum <= value <= maximum:
+            if maximum == math.inf:
+                raise argparse.ArgumentTypeError(f"{text!r} must be >= {minimum:g}")
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: choose from {minimum:g} to {maximum:g}{' ' + unit if unit else ''}"
+            )
+        return value
+
+    return parse
