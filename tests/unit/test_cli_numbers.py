@@ -25,7 +25,7 @@ def test_number_argument_bounds_and_messages() -> None:
     assert rate("0") == 0.0 and rate("1e6") == 1e6
     with pytest.raises(argparse.ArgumentTypeError, match="'-1' must be >= 0"):
         rate("-1")
-    with pytest.raises(argparse.ArgumentTypeError, match="'x' is not a number$"):
+    with pytest.raises(argparse.ArgumentTypeError, match=r"'x' is not a number$"):
         rate("x")
 
 
