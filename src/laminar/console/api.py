@@ -403,7 +403,7 @@ async def graph(request: web.Request) -> web.Response:
     else:
         nodes.append(_operator(pipeline, "op0", "SQL (DuckDB)", passed))
     if query is not None and query.limit is not None:
-        running = getattr(query, "pipeline", None)  # set once the query has started
+        running = query.pipeline  # None until the query starts
         delivered = running.limit.delivered if running is not None else 0
         detail = f"{delivered:,} of {query.limit:,} rows"
         nodes.append({"id": "limit", "kind": "operator", "label": f"LIMIT {query.limit}",
