@@ -19,6 +19,7 @@ import pytest
 from laminar.errors import PipelineError
 from laminar.runtime.commit import Committer, run_pipeline
 from laminar.runtime.state import StateStore
+from laminar.sinks import base as sink_base
 from laminar.sinks.filesystem import FilesystemSink
 
 
@@ -62,6 +63,22 @@ async def test_a_checkpoint_binds_the_id_the_states_and_the_published_files(
     assert checkpoint.sink_txn["resume"] is None  # everything published at the end
     assert published(tmp_path / "out") == [1, 2, 3, 4, 5]
     assert counter.snapshots == 3  # two batches with a new id, and the shutdown
+
+
+async def test_a_big_batch_is_written_in_pieces_line_for_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sink_base, "LINES_PER_WRITE", 2)  # (16,384 lines otherwise)
+    counter = Counter()
+
+    async def batches() -> AsyncIterator[tuple[list[str], str]]:
+        yield counter.batch(1, 8)
+
+    with StateStore.open(tmp_path / "state") as store:
+        sink = FilesystemSink("t", str(tmp_path / "out"))
+        await run_pipeline(batches(), sink, Committer(store, "src->t", "src", counter.snapshot))
+    assert published(tmp_path / "out") == [1, 2, 3, 4, 5, 6, 7]
+    assert sink.rows_written == 7
 
 
 async def test_checkpoint_interval_spaces_the_checkpoints(tmp_path: Path) -> None:

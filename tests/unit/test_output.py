@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from datetime import datetime
 from decimal import Decimal
 
+import pytest
+
 from laminar.output import LiveTable, row_json
+from laminar.sinks import base as sink_base
+from laminar.sinks import stdout as stdout_module
 
 
 def test_json_lines_are_compact_like_stream_rows() -> None:
@@ -38,3 +43,15 @@ def test_live_table_widens_for_later_wider_values_under_a_new_header() -> None:
 def test_non_finite_floats_are_null_in_json_lines() -> None:
     line = row_json(["a", "b", "c"], [float("nan"), float("inf"), 1.5], ["DOUBLE"] * 3)
     assert line == '{"a":null,"b":null,"c":1.5}'
+
+
+def test_stdout_writes_big_batches_in_slices_line_for_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sink_base, "LINES_PER_WRITE", 3)
+    out = io.StringIO()
+    sink = stdout_module.StdoutSink("t", out)
+    rows = [f'{{"n":{i}}}' for i in range(10)]
+    asyncio.run(sink.write(rows))
+    assert out.getvalue() == "".join(f"{row}\n" for row in rows)
+    assert sink.rows_written == 10

@@ -9,6 +9,7 @@ every on-time row. Anything else keeps the raw rows.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -20,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from laminar.runtime.operators.aggregate import AggregateOperator
+from laminar.sql import staged as staged_module
 from laminar.sql.planner import StagedQuery, StreamContext, build
 
 SCHEMA = pa.schema(
@@ -220,3 +222,23 @@ def test_raw_rows_keep_the_next_close_without_a_scan_too(
             start = cut
             assert op._next_close == op._earliest_end()
     staged.close()
+
+
+def test_closing_windows_become_json_slice_by_slice_in_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A million windows closing at once are turned into JSON a slice at a time (their
+    # Arrow text and Python strings never all exist at once): nothing lost or reordered.
+    monkeypatch.setattr(staged_module, "JSON_SLICE_ROWS", 7)
+    sql = "SELECT symbol, COUNT(*) AS n, TUMBLE(INTERVAL '10' SECOND) AS window " \
+          "FROM trades GROUP BY symbol, window"
+    staged = StagedQuery(build(sql, "SELECT", context()))
+    staged.run([table([(f"S{i:03d}", i, "1.5", i % 5) for i in range(100)])])
+    closing = staged.finish()
+    texts = staged.to_json(closing)
+    staged.close()
+    assert closing.num_rows == 100
+    assert [json.loads(t)["symbol"] for t in texts] == closing.column("symbol").to_pylist()
+    assert json.loads(texts[0])["window"] == {
+        "start": "1970-01-01T00:00:00.000000Z", "end": "1970-01-01T00:00:10.000000Z"
+    }

@@ -36,7 +36,12 @@ reading the socket, and memory stays bounded (back-pressure).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, ClassVar
+
+# JSON lines joined into one text at a time: the windows a watermark closes can be a
+# million rows, whose text must not all exist at once beside the rows themselves.
+LINES_PER_WRITE = 16_384
 
 
 class Sink:
@@ -89,3 +94,9 @@ class Sink:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.table}>"
+
+
+def json_lines(rows: list[str]) -> Iterator[str]:
+    """``rows`` as newline-ended text, at most LINES_PER_WRITE lines per piece."""
+    for start in range(0, len(rows), LINES_PER_WRITE):
+        yield "\n".join(rows[start : start + LINES_PER_WRITE]) + "\n"

@@ -48,7 +48,7 @@ from typing import Any, TypeVar
 import pyarrow as pa
 
 from laminar.errors import PipelineError
-from laminar.sinks.base import Sink
+from laminar.sinks.base import Sink, json_lines
 
 EXTENSIONS = {"json": "jsonl", "parquet": "parquet"}
 T = TypeVar("T")
@@ -211,9 +211,10 @@ class FilesystemSink(Sink):
             self._size = self._current.stat().st_size  # type: ignore[union-attr]
             self.rows_written += table.num_rows
         else:
-            data = ("\n".join(rows) + "\n").encode("utf-8")
-            self._handle.write(data)
-            self._size += len(data)
+            for text in json_lines(rows):
+                data = text.encode("utf-8")
+                self._handle.write(data)
+                self._size += len(data)
             self.rows_written += len(rows)
         if self._size >= self.rollover_size:
             self._roll()

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from laminar.sinks.base import Sink
+from laminar.sinks.base import Sink, json_lines
 
 
 class StdoutSink(Sink):
@@ -55,8 +55,7 @@ class StdoutSink(Sink):
             self._live.write_rows([tuple(row.values()) for row in rows.to_pylist()])
             self.rows_written += rows.num_rows
             return
-        text = "\n".join(rows) + "\n"
-        await asyncio.to_thread(self.out.write, text)
+        await asyncio.to_thread(_write_lines, self.out, rows)
         self.rows_written += len(rows)
 
     async def flush(self) -> None:
@@ -69,3 +68,9 @@ class StdoutSink(Sink):
     async def close(self) -> None:
         with contextlib.suppress(OSError, ValueError):  # the reader went away
             await self.flush()
+
+
+
+def _write_lines(out: TextIO, rows: list[str]) -> None:
+    for text in json_lines(rows):
+        out.write(text)

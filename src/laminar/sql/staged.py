@@ -22,6 +22,9 @@ if TYPE_CHECKING:  # the stages that are not a BatchQuery (not loaded for plain 
     from laminar.runtime.operators.aggregate import AggregateOperator
 
 
+JSON_SLICE_ROWS = 65_536  # rows turned into JSON texts at a time
+
+
 @dataclass
 class Built:
     """A planned chain: its stages and what its output rows are."""
@@ -102,7 +105,13 @@ class StagedQuery:
             self._json = duckdb.connect(":memory:", config={"threads": 1})
         self._json.register("__laminar_out", table)
         try:
-            return self._json.sql(self._json_sql).to_arrow_table().column(0).to_pylist()
+            # Slice by slice: a million closing windows never exist twice as JSON
+            # (an Arrow column and Python strings) at once.
+            reader = self._json.sql(self._json_sql).to_arrow_reader(JSON_SLICE_ROWS)
+            texts: list[str] = []
+            for chunk in reader:
+                texts += chunk.column(0).to_pylist()
+            return texts
         finally:
             self._json.unregister("__laminar_out")
 
