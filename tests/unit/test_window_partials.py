@@ -20,6 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from laminar.runtime.operators import aggregate as aggregate_module
 from laminar.runtime.operators.aggregate import AggregateOperator
 from laminar.sql import staged as staged_module
 from laminar.sql.planner import StagedQuery, StreamContext, build
@@ -185,11 +186,65 @@ def test_other_aggregates_keep_raw_rows(select: str) -> None:
     assert "__laminar_time" in op._state_columns  # rows, each with its time
 
 
-def test_sessions_and_updating_results_keep_raw_rows() -> None:
+def test_sessions_keep_raw_rows_and_updating_results_partials() -> None:
     session = operator("SELECT symbol, COUNT(*) AS n, SESSION(INTERVAL '5' SECOND) AS w "
                        "FROM trades GROUP BY symbol, w")
     updating = operator("SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol")
-    assert session.partial is None and updating.partial is None
+    distinct = operator("SELECT DISTINCT symbol FROM trades")
+    medians = operator("SELECT symbol, median(price) AS m FROM trades GROUP BY symbol")
+    assert session.partial is None and medians.partial is None
+    assert updating.partial is not None and distinct.partial is not None
+
+
+UPDATING = {
+    "grouped": f"SELECT symbol, {AGGREGATES} FROM trades GROUP BY symbol",
+    "having": "SELECT upper(symbol) AS u, SUM(price) AS total, COUNT(*) AS n FROM trades "
+              "GROUP BY u HAVING SUM(price) > 0",
+    "global": "SELECT COUNT(*) AS n, MIN(price) AS low, AVG(amount) AS mean_amount "
+              "FROM trades",
+    "distinct": "SELECT DISTINCT symbol FROM trades",
+}
+
+
+def truth(sql: str, rows: list[Row]) -> list[tuple[Any, ...]]:
+    con = duckdb.connect()
+    con.register("trades", table(rows))
+    return sorted(con.sql(sql).fetchall(), key=repr) if rows else []
+
+
+@settings(deadline=None, max_examples=60)
+@given(events, st.lists(st.integers(0, 60), max_size=8), st.sampled_from(sorted(UPDATING)))
+def test_updating_partials_after_every_batch_equal_one_group_by(
+    rows: list[Row], cuts: list[int], name: str
+) -> None:
+    # Compacting after every few rows: the merges of partials are exercised too.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(aggregate_module, "COMPACT_MIN_ROWS", 2)
+        sql = UPDATING[name]
+        staged = StagedQuery(build(sql, "SELECT", context()))
+        [op] = staged.operators
+        assert op.partial is not None  # the path under test
+        data, start, kept = table(rows), 0, on_time(rows)
+        current: dict[str, tuple[Any, ...]] = {}
+        for cut in [*sorted(set(cuts)), len(rows)]:
+            if not start < cut <= len(rows):
+                continue
+            changes = staged.run([data.slice(start, cut - start)]).to_pylist()
+            start = cut
+            keys = [repr([v for k, v in c.items() if k in ("symbol", "u")]) for c in changes]
+            assert len(keys) == len(set(keys))  # at most one change per group per batch
+            for key, change in zip(keys, changes, strict=True):
+                op_code = change.pop("op")
+                if op_code == "d":
+                    del current[key]
+                else:
+                    assert (op_code == "c") == (key not in current)
+                    current[key] = tuple(change.values())
+            prefix = on_time(rows[:cut])
+            assert sorted(current.values(), key=repr) == truth(sql, prefix)
+        groups = 1 if name == "global" else len({r[0] for r in kept})
+        assert op.state_rows < max(2 * groups, 2)  # compacted whenever it doubled
+        staged.close()
 
 
 def test_partials_survive_a_checkpoint() -> None:

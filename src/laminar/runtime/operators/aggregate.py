@@ -21,7 +21,10 @@ state to disk past ``memory_limit`` instead of growing the process.
 * Updating (GROUP BY without a window): after every batch, the groups it
   touched are aggregated again and compared with what was emitted for them:
   ``op`` = ``c`` (new group), ``u`` (changed) or ``d`` (gone, e.g. through
-  HAVING), at most one change per group per batch.
+  HAVING), at most one change per group per batch. With aggregates that merge
+  exactly, the state is partial rows, compacted to one per group whenever it
+  doubles: a long-running result costs per batch what its touched groups do,
+  not what the whole history does.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ CLOSED = "__laminar_closed"
 EMITTED = "__laminar_emitted"
 OP_COLUMN = "op"
 END_OF_TIME = 2**62
+COMPACT_MIN_ROWS = 1024  # an updating result's partial rows before the first compaction
 
 TimeMode = Literal["event", "processing", "inherited"]
 
@@ -108,6 +112,9 @@ class AggregateOperator:
             self._create_emitted()
         self.schema = self._empty().schema
         self._next_close = END_OF_TIME  # the earliest end of an open window (tumble/hop)
+        # An updating result's partial rows, and how many trigger the next compaction.
+        self._state_rows = 0
+        self._compact_at = COMPACT_MIN_ROWS
 
     # -- set-up ------------------------------------------------------------------------
 
@@ -142,15 +149,15 @@ class AggregateOperator:
     def _use_partials(self) -> partial.PartialPlan | None:
         """Keep per-batch partial aggregates instead of rows, when they merge exactly.
 
-        Tumbling and hopping windows only (sessions need each row's time, updating
-        results diff whole groups). The state table is recreated with the partial
-        columns, and the rewritten final query must bind to exactly the columns and
-        types of the original, or the raw rows are kept.
+        Tumbling and hopping windows, and updating results (not sessions: they need
+        each row's time). The state table is recreated with the partial columns, and
+        the rewritten final query must bind to exactly the columns and types of the
+        original, or the raw rows are kept.
         """
-        from laminar.runtime.operators import partial  # imports sqlglot: windows only
+        from laminar.runtime.operators import partial  # imports sqlglot: not for plain queries
 
         window = self.spec.window
-        if window is None or window.kind == "session":
+        if window is not None and window.kind == "session":
             return None
         rel = self.con.sql(f"SELECT * FROM {ROWS} LIMIT 0")
         columns = {c: str(t) for c, t in zip(rel.columns, rel.types, strict=True)}
@@ -158,20 +165,23 @@ class AggregateOperator:
         def type_of(aggregate: str) -> str:
             return str(self.con.sql(f"SELECT {aggregate} FROM {ROWS} LIMIT 0").types[0])
 
+        bounds = (WINDOW_START, WINDOW_END) if window is not None else ()
         try:
-            plan = partial.plan(self._final_sql, columns, (WINDOW_START, WINDOW_END), type_of)
+            plan = partial.plan(self._final_sql, columns, bounds, type_of)
         except duckdb.Error:
             return None
         if plan is None:
             return None
-        group = ", ".join(plan.group_columns)
+        windowed = (
+            f"(SELECT *, NULL::TIMESTAMP AS {WINDOW_START}, NULL::TIMESTAMP AS {WINDOW_END} "
+            f"FROM {INPUT})" if window is not None else INPUT
+        )
         raw = (self.columns, self.types, self._final_sql, self._state_columns)
         try:
             _exec(self.con, f"DROP TABLE {ROWS}")
             _exec(self.con,
-                f"CREATE TABLE {ROWS} AS SELECT {group}, {', '.join(plan.partials)} "
-                f"FROM (SELECT *, NULL::TIMESTAMP AS {WINDOW_START}, NULL::TIMESTAMP AS "
-                f"{WINDOW_END} FROM {INPUT}) GROUP BY {group} LIMIT 0"
+                f"CREATE TABLE {ROWS} AS SELECT {plan.select()} FROM {windowed}"
+                f"{plan.group_by()} LIMIT 0"
             )
             self._final_sql = plan.final
             self._state_columns = list(self.con.sql(f"SELECT * FROM {ROWS} LIMIT 0").columns)
@@ -186,7 +196,7 @@ class AggregateOperator:
         return None
 
     def _create_emitted(self) -> None:
-        final = self.spec.sql.final
+        final = self._final_sql
         _exec(self.con,
             f"CREATE TABLE {EMITTED} AS {self._closed_view()}SELECT * FROM ({final}) LIMIT 0"
         )
@@ -250,7 +260,15 @@ class AggregateOperator:
         con = self.con
         con.register(INPUT, rows)
         window = self.spec.window
+        plan = self.partial
         try:
+            if window is None and plan is not None:  # an updating result's partials
+                self._state_rows += _count(
+                    con, f"INSERT INTO {ROWS} SELECT {plan.select()} FROM {INPUT}{plan.group_by()}"
+                )
+                if self._state_rows >= self._compact_at:
+                    self._compact(plan)
+                return
             if window is None or window.kind == "session":
                 _exec(con, f"INSERT INTO {ROWS} SELECT * FROM {INPUT}")
                 return
@@ -270,20 +288,34 @@ class AggregateOperator:
                     f"unnest(generate_series({last} - {(count - 1) * window.slide_us}, {last}, "
                     f"{window.slide_us})) AS __s FROM {INPUT}) WHERE __s + {window.size_us} > {us}"
                 )
-            plan = self.partial
             if plan is None:
                 _exec(con, f"INSERT INTO {ROWS} {windowed}")
             else:  # one row per (group, window) of this batch
-                group = ", ".join(plan.group_columns)
                 _exec(con,
-                    f"INSERT INTO {ROWS} SELECT {group}, {', '.join(plan.partials)} "
-                    f"FROM ({windowed}) GROUP BY {group}"
+                    f"INSERT INTO {ROWS} SELECT {plan.select()} FROM ({windowed}){plan.group_by()}"
                 )
             self._next_close = min(self._next_close, self._first_end(rows))
         except duckdb.Error as exc:
             raise SQLError(f"{self.spec.label}: {_message(exc)}") from exc
         finally:
             con.unregister(INPUT)
+
+    def _compact(self, plan: partial.PartialPlan) -> None:
+        """Merge each group's partial rows into one: an updating result's groups never
+        close, so without this its state would grow by a row per group per batch.
+
+        Run when the state has doubled since the last time: amortised, a constant
+        cost per row added, and the state stays under about twice its groups.
+        """
+        con = self.con
+        _exec(con,
+            f"CREATE OR REPLACE TEMP TABLE __laminar_merged AS SELECT {plan.merged()} "
+            f"FROM {ROWS}{plan.group_by()}"
+        )
+        _exec(con, f"DELETE FROM {ROWS}")
+        self._state_rows = _count(con, f"INSERT INTO {ROWS} SELECT * FROM __laminar_merged")
+        _exec(con, "DROP TABLE __laminar_merged")
+        self._compact_at = max(2 * self._state_rows, COMPACT_MIN_ROWS)
 
     # -- windows -----------------------------------------------------------------------
 
@@ -398,7 +430,7 @@ class AggregateOperator:
                 closed = f"SELECT * FROM {ROWS}"
             _exec(con,
                 f"CREATE OR REPLACE TEMP TABLE __laminar_new AS WITH {CLOSED} AS ({closed}) "
-                f"{sql.final}"
+                f"{self._final_sql}"
             )
             on = " AND ".join(f"n.{k} IS NOT DISTINCT FROM e.{k}" for k in keys) or "TRUE"
             visible = [c for c in self.columns if c != OP_COLUMN]
@@ -502,6 +534,8 @@ class AggregateOperator:
             self.con.unregister(INPUT)
         if self.spec.window is not None and self.spec.window.kind != "session":
             self._next_close = self._earliest_end()
+        self._state_rows = self.state_rows
+        self._compact_at = max(2 * self._state_rows, COMPACT_MIN_ROWS)
 
     def close(self) -> None:
         self.con.close()
@@ -509,6 +543,12 @@ class AggregateOperator:
 
 def _exec(con: duckdb.DuckDBPyConnection, sql: str) -> None:
     con.execute(sql).fetchall()  # DuckDB wants every result finished before the next call
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    """The number of rows an INSERT added."""
+    row = _one(con, sql)
+    return int(row[0]) if row else 0
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple | None:

@@ -16,6 +16,10 @@ their last bits would depend on how the stream was cut into batches.
 
 Anything else — DISTINCT, FILTER, ORDER BY inside an aggregate, any other or
 unknown function (an unknown one may be an aggregate) — keeps the raw rows.
+
+Partial rows merge into partial rows too (``merges``: a count of counts is their
+sum): an updating result, whose groups never close, compacts its state with them,
+so it holds about one row per group however long it runs.
 """
 
 from __future__ import annotations
@@ -41,7 +45,20 @@ class PartialPlan:
 
     group_columns: tuple[str, ...]  # raw columns kept as they are (quoted SQL names)
     partials: tuple[str, ...]  # "<aggregate> AS <partial column>" over the input rows
+    merges: tuple[str, ...]  # "<merge> AS <partial column>" over partial rows, in order
     final: str  # the user's final query over partial rows
+
+    def select(self) -> str:
+        """The SELECT list of a partial row: the group columns, then the partials."""
+        return ", ".join([*self.group_columns, *self.partials])
+
+    def merged(self) -> str:
+        """The SELECT list merging partial rows of one group into one."""
+        return ", ".join([*self.group_columns, *self.merges])
+
+    def group_by(self) -> str:
+        """`` GROUP BY`` the group columns (nothing: one global group)."""
+        return f" GROUP BY {', '.join(self.group_columns)}" if self.group_columns else ""
 
 
 def plan(
@@ -74,7 +91,7 @@ def _plan(
     ):
         return None
     by_lower = {name.lower(): name for name in columns}
-    partials: list[str] = []
+    partials: list[tuple[str, str, str]] = []  # (aggregate, its merge, column)
     for index, node in enumerate(list(tree.find_all(exp.AggFunc))):
         merged = _partial(node, index, columns, by_lower, partials)
         if merged is None:
@@ -97,7 +114,8 @@ def _plan(
             group.append(real)
     return PartialPlan(
         tuple(_quote(c) for c in [*group, *window_columns]),
-        tuple(partials),
+        tuple(f"{aggregate} AS {name}" for aggregate, _, name in partials),
+        tuple(f"{merge}({name}) AS {name}" for _, merge, name in partials),
         tree.sql(DIALECT),
     )
 
@@ -107,7 +125,7 @@ def _partial(
     index: int,
     columns: dict[str, str],
     by_lower: dict[str, str],
-    partials: list[str],
+    partials: list[tuple[str, str, str]],
 ) -> str | None:
     """Record ``node``'s partial column(s); return its merge expression (None: no merge)."""
     if not isinstance(node, _MERGEABLE):
@@ -118,7 +136,7 @@ def _partial(
         return None
     name = f"{PARTIAL}{index}"
     if isinstance(node, exp.Count) and isinstance(arg, exp.Star):
-        partials.append(f"count(*) AS {name}")
+        partials.append(("count(*)", "sum", name))
         return f"sum({name})"
     if not isinstance(arg, exp.Column) or arg.table:
         return None
@@ -128,19 +146,19 @@ def _partial(
     kind = columns[real]
     source = _quote(real)
     if isinstance(node, exp.Count):
-        partials.append(f"count({source}) AS {name}")
+        partials.append((f"count({source})", "sum", name))
         return f"sum({name})"
     if isinstance(node, exp.Min | exp.Max):
         fn = "min" if isinstance(node, exp.Min) else "max"
-        partials.append(f"{fn}({source}) AS {name}")
+        partials.append((f"{fn}({source})", fn, name))
         return f"{fn}({name})"
     if not (kind in _EXACT_SUM_TYPES or kind.startswith("DECIMAL")):
         return None  # floating point: the sum's last bits depend on the batching
     if isinstance(node, exp.Sum):
-        partials.append(f"sum({source}) AS {name}")
+        partials.append((f"sum({source})", "sum", name))
         return f"sum({name})"
-    partials.append(f"sum({source}) AS {name}s")
-    partials.append(f"count({source}) AS {name}c")
+    partials.append((f"sum({source})", "sum", f"{name}s"))
+    partials.append((f"count({source})", "sum", f"{name}c"))
     return f"sum({name}s)::DOUBLE / sum({name}c)"
 
 
