@@ -42,8 +42,8 @@ from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from laminar import arrow_compute as pc
 from laminar.formats import columns as c
 from laminar.formats.codec import dumps, json_kind
 
@@ -258,7 +258,7 @@ def _fast_number(values: list[Any], spec: c.TypeSpec) -> pa.Array:
     # float64 refuses integers it cannot hold exactly; the checked cast refuses
     # fractions (for integers) and overflow. Booleans come through as 1/0.
     numbers = pa.array(values, pa.float64())
-    return numbers if spec.arrow == pa.float64() else numbers.cast(spec.arrow)
+    return numbers if spec.arrow == pa.float64() else pc.cast(numbers, spec.arrow)
 
 
 def _fast_timestamp(values: list[Any], spec: c.TypeSpec) -> pa.Array:
@@ -269,10 +269,10 @@ def _fast_timestamp(values: list[Any], spec: c.TypeSpec) -> pa.Array:
             raise TypeError("a boolean is not a timestamp") from None
         return _fast_epoch(pa.array(values, pa.float64()), spec)
     try:  # every value carries an offset ("Z", "+02:00")
-        parsed = text.cast(pa.timestamp("us", tz="UTC"))
+        parsed = pc.cast(text, pa.timestamp("us", tz="UTC"))
     except pa.ArrowInvalid:  # every value is naive: UTC by definition
-        parsed = text.cast(pa.timestamp("us"))
-    return parsed if parsed.type == spec.arrow else parsed.cast(spec.arrow)
+        parsed = pc.cast(text, pa.timestamp("us"))
+    return parsed if parsed.type == spec.arrow else pc.cast(parsed, spec.arrow)
 
 
 def _fast_epoch(numbers: pa.Array, spec: c.TypeSpec) -> pa.Array:
@@ -283,12 +283,14 @@ def _fast_epoch(numbers: pa.Array, spec: c.TypeSpec) -> pa.Array:
         pc.if_else(pc.less(magnitude, 1e14), 1e3, pc.if_else(pc.less(magnitude, 1e17), 1.0, 1e-3)),
     )
     # nanosecond epochs exceed 2**53 and never reach here (float64 refused them)
-    micros = pc.round(pc.multiply(numbers, factor), round_mode="half_to_even").cast(pa.int64())
+    micros = pc.cast(
+        pc.round(pc.multiply(numbers, factor), round_mode="half_to_even"), pa.int64()
+    )
     bounds = pc.min_max(micros)
     low, high = bounds["min"].as_py(), bounds["max"].as_py()
     if low is not None and (low < _MIN_US or high > _MAX_US):
         raise ValueError("epoch out of range")
-    return micros.cast(spec.arrow)
+    return pc.cast(micros, spec.arrow)
 
 
 _FAST = {
@@ -302,7 +304,7 @@ _FAST = {
 
 
 def _finish(natural: pa.Array, spec: c.TypeSpec) -> pa.Array:
-    return natural if natural.type == spec.arrow else natural.cast(spec.arrow)
+    return natural if natural.type == spec.arrow else pc.cast(natural, spec.arrow)
 
 
 def convert(

@@ -14,8 +14,8 @@ import re
 from collections.abc import Mapping, Sequence
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from laminar import arrow_compute as pc
 from laminar.formats import columns as c
 from laminar.formats import custom, failures, json, text
 from laminar.formats.converters import convert
@@ -131,12 +131,12 @@ class RowDecoder:
                     values = [g if v is MISSING else v for v, g in zip(values, given, strict=True)]
                 values = self._convert(slot, values, errors)
             if slot.fallback == ARRIVAL and values.null_count:
-                values = pc.coalesce(values, arrival.micros.cast(spec.arrow))
+                values = pc.coalesce(values, pc.cast(arrival.micros, spec.arrow))
             return values
         if slot.source == ENVELOPE:
             return self._convert(slot, envelope_values(events, slot.envelope or "event"), errors)
         if slot.source == ARRIVAL:
-            return arrival.micros.cast(spec.arrow)
+            return pc.cast(arrival.micros, spec.arrow)
         # NULL, and the error columns (filled by failures.apply)
         return pa.nulls(len(events), spec.arrow)
 

@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from laminar import arrow_compute as pc
 from laminar.errors import PayloadError
 from laminar.formats import columns as c
 from laminar.formats.codec import dumps
@@ -65,7 +65,7 @@ def apply(
     n = len(events)
     bad = [row in errors for row in range(n)]
     if not options.capture_errors:
-        kept = table.filter(pa.array([not b for b in bad]))
+        kept = pc.filter(table, pa.array([not b for b in bad]))
         reasons = tuple(errors[row] for row in sorted(errors))
         return DecodeResult(kept, len(errors), len(errors), reasons)
     mask = pa.array(bad)
@@ -76,9 +76,9 @@ def apply(
         if slot.source == ERROR_MESSAGE:
             arrays.append(pa.array([errors.get(row) for row in range(n)], spec.arrow))
         elif slot.source == ERROR_TIMESTAMP:
-            arrays.append(pc.if_else(mask, arrival.cast(spec.arrow), pa.nulls(n, spec.arrow)))
+            arrays.append(pc.if_else(mask, pc.cast(arrival, spec.arrow), pa.nulls(n, spec.arrow)))
         elif slot.source == ARRIVAL or slot.fallback == ARRIVAL:
-            arrays.append(pc.if_else(mask, arrival.cast(spec.arrow), current))
+            arrays.append(pc.if_else(mask, pc.cast(arrival, spec.arrow), current))
         elif slot.source == ENVELOPE or slot.fallback == ENVELOPE:
             given, _ = convert(envelope_values(events, slot.envelope or "event"), spec)
             arrays.append(pc.if_else(mask, given, current))

@@ -14,7 +14,8 @@ from bisect import bisect_left
 from collections.abc import Sequence
 
 import pyarrow as pa
-import pyarrow.compute as pc
+
+from laminar import arrow_compute as pc
 
 # Upper bounds (inclusive, ms) of the lag histograms: 1 ms … 10 min.
 LAG_BUCKETS_MS: tuple[float, ...] = (
@@ -58,7 +59,7 @@ class Buckets:
         else:
             below = 0
             for i in range(first, last):
-                upto = pc.sum(pc.less_equal(values, self.bounds[i]).cast(pa.int64())).as_py()
+                upto = pc.sum(pc.cast(pc.less_equal(values, self.bounds[i]), pa.int64())).as_py()
                 self.counts[i] += (upto or 0) - below
                 below = upto or 0
             self.counts[last] += n - below

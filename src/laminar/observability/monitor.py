@@ -36,8 +36,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from laminar import arrow_compute as pc
 from laminar.connectors.sse.observer import SourceObserver
 from laminar.observability.histogram import (
     BATCH_SIZE_BUCKETS,
@@ -246,7 +246,7 @@ class QueryMonitor:
             if part.num_rows == 0 or column not in part.column_names:
                 continue
             try:
-                micros = part.column(column).cast(pa.timestamp("us")).cast(pa.int64())
+                micros = pc.cast(pc.cast(part.column(column), pa.timestamp("us")), pa.int64())
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 return
             source_ms = pc.divide(micros, 1000)
@@ -254,7 +254,7 @@ class QueryMonitor:
                 arrived = arrival_array(runs)  # rows line up with events: exact per row
             else:
                 arrived = pa.scalar(runs[-1][0] if runs else int(time.time() * 1000))
-            self.series.source_lag.add_array(pc.subtract(arrived, source_ms).cast(pa.float64()))
+            self.series.source_lag.add_array(pc.cast(pc.subtract(arrived, source_ms), pa.float64()))
 
     def committed(self, batch: RowBatch) -> None:
         now = time.time()

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import duckdb
 import pyarrow as pa
 
+from laminar import arrow_compute as pc
 from laminar.observability.monitor import CONNECTOR
 
 if TYPE_CHECKING:
@@ -234,8 +235,9 @@ def connector_logs(engine: Engine) -> pa.Table:
     columns = list(zip(*entries, strict=True))
     return pa.Table.from_arrays(
         [
-            pa.array([int(t * 1_000_000) for t in columns[0]], pa.int64()).cast(
-                pa.timestamp("us")
+            pc.cast(
+                pa.array([int(t * 1_000_000) for t in columns[0]], pa.int64()),
+                pa.timestamp("us"),
             ),
             *(
                 pa.array(col, f.type)

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar, cast
 
 import pyarrow as pa
-import pyarrow.compute as pc
+
+from laminar import arrow_compute as pc
 
 T = TypeVar("T")
 

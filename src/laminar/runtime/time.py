@@ -22,7 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyarrow as pa
-import pyarrow.compute as pc
+
+from laminar import arrow_compute as pc
 
 Clock = Callable[[], float]  # seconds since the epoch, like time.time
 NO_TIME = -(2**62)  # below every real timestamp, with room to subtract a delay
@@ -58,7 +59,7 @@ class EventTimeWatermark:
     def observe(self, times: pa.Array) -> Lateness:
         """Judge each row of a batch in order, then advance the watermark past them."""
         now = clock_us(self.clock)
-        values = pc.fill_null(times.cast(pa.int64()), NO_TIME)
+        values = pc.fill_null(pc.cast(times, pa.int64()), NO_TIME)
         running = pc.cumulative_max(values)
         # The largest time seen *before* each row (this batch's earlier rows included).
         before = pa.concat_arrays(

@@ -22,10 +22,10 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from pyspark.sql.datasource import DataSource, DataSourceStreamReader, InputPartition
 from pyspark.sql.types import StructType
 
+from laminar import arrow_compute as pc
 from laminar.formats import build_row_decoder
 from laminar.runtime.operators.filter_types import EventTypeFilter
 from laminar.runtime.operators.source_stage import EventBatch

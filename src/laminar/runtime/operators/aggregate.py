@@ -39,8 +39,8 @@ from typing import TYPE_CHECKING, Literal
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from laminar import arrow_compute as pc
 from laminar.errors import SQLError
 from laminar.runtime.operator import Emission
 from laminar.runtime.time import NO_TIME, Clock, EventTimeWatermark, clock_us, wall_clock
@@ -222,7 +222,7 @@ class AggregateOperator:
                 judged = self._event_time.observe(rows.column(TIME).combine_chunks())
                 if judged.late:
                     self.late += judged.late
-                    rows = rows.filter(judged.keep)
+                    rows = pc.filter(rows, judged.keep)
             else:  # inherited: the upstream window's rows, judged against our watermark
                 rows = self._on_time(rows)
             if rows.num_rows:
@@ -243,9 +243,9 @@ class AggregateOperator:
     def _on_time(self, rows: pa.Table) -> pa.Table:
         if self.watermark is None:
             return rows
-        times = rows.column(TIME).cast(pa.int64())
+        times = pc.cast(rows.column(TIME), pa.int64())
         keep = pc.fill_null(pc.greater_equal(times, self.watermark), False)
-        kept = rows.filter(keep)
+        kept = pc.filter(rows, keep)
         self.late += rows.num_rows - kept.num_rows
         return kept
 
@@ -347,7 +347,7 @@ class AggregateOperator:
         times = rows.column(TIME)
         if not (pa.types.is_timestamp(times.type) and times.type.unit == "us"):
             return self._earliest_end()
-        low = pc.min(times.cast(pa.int64())).as_py()
+        low = pc.min(pc.cast(times, pa.int64())).as_py()
         if low is None:
             return END_OF_TIME
         size, slide = window.size_us, window.slide_us

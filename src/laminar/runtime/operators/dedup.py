@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from laminar import arrow_compute as pc
 from laminar.runtime.dedup import WindowDeduplicator
 from laminar.runtime.operators.source_stage import EventBatch, select
 from laminar.runtime.state import decode_dedup, encode_dedup
@@ -63,7 +64,7 @@ class Deduplicate:
         if table.num_rows != len(arrival_ms):
             arrival_ms = [arrival_ms[-1]] * table.num_rows
         mask = self._seen.keep_mask(table.column(self.column).to_pylist(), arrival_ms)
-        kept = table.filter(pa.array(mask, pa.bool_()))
+        kept = pc.filter(table, pa.array(mask, pa.bool_()))
         return kept, table.num_rows - kept.num_rows
 
     def snapshot(self, upto: int | None = None) -> bytes:

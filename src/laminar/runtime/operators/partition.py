@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from laminar import arrow_compute as pc
 from laminar.runtime.operators.source_stage import EventBatch
 from laminar.runtime.partition import partition_indices
 
@@ -43,7 +44,7 @@ class Partitioner:
         if self.column is None:
             return [table]
         groups = partition_indices(table.column(self.column).to_pylist(), self.partitions)
-        return [table.take(pa.array(idx, pa.int64())) for idx in groups]
+        return [pc.take(table, pa.array(idx, pa.int64())) for idx in groups]
 
     def snapshot(self) -> bytes:
         return b""
