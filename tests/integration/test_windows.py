@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
 from prometheus_client import generate_latest
+from tests.chaos.test_chaos_kill import until
 from tests.integration.test_sql_engine import collect
 from tests.support.sse_server import SSEServer, Stream, event, wait
 
 from laminar.errors import ConfigError, SQLError
+from laminar.runtime.state import StateStore
 from laminar.sql.continuous import ContinuousQuery
 from laminar.sql.engine import Engine
 from laminar.sql.pipelines import run_all
@@ -423,3 +427,53 @@ def test_python_api_iterates_windows() -> None:
     assert [(r["symbol"], r["n"], r["window"]["start"].second) for r in rows] == [
         ("A", 2, 0), ("B", 1, 0), ("A", 1, 10), ("B", 1, 10), ("A", 1, 20)
     ]
+
+
+async def test_an_edited_query_starts_afresh_instead_of_on_the_old_querys_state(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # State is kept per pipeline (table -> sink). Run 1 counts; the file is then edited
+    # to take MAX(volume), whose partials have the very layout of COUNT's: restored,
+    # run 1's count (2) would read back as a maximum volume.
+    go = asyncio.Event()
+    first = Stream(trade(1, "A", 1, 50, 1), trade(2, "A", 1, 60, 2), wait(go))
+    second = Stream(trade(11, "A", 1, 1, 3), trade(12, "A", 1, 9, 30))
+    ddl = TRADES.replace("reconnect_interval_ms = 10", "reconnect_interval_ms = 10, "
+                         "persist_event_id = true") + (
+        f"CREATE TABLE out (symbol TEXT, n BIGINT, window_start TIMESTAMP) WITH ("
+        f"connector = 'filesystem', path = '{tmp_path / 'out'}');"
+    )
+
+    def insert(aggregate: str) -> str:
+        return (f"INSERT INTO out SELECT symbol, {aggregate} AS n, window_start FROM trades "
+                "GROUP BY symbol, TUMBLE(ts, INTERVAL '10' SECOND)")
+
+    async with SSEServer(first, second) as server:
+        with StateStore.open(tmp_path / "state") as state:
+            engine = Engine(state=state, env={})
+            engine.execute(ddl.replace("{url}", server.url))
+            running = asyncio.create_task(run_all(engine.execute(insert("COUNT(*)")),
+                                                  state=state))
+
+            def window_saved_open() -> bool:  # a checkpoint with the open window in it
+                saved = state.checkpoint("trades->out")
+                return saved is not None and saved.last_event_id == "2" and any(
+                    "window" in name for name in saved.states)
+
+            await until(window_saved_open)
+            running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
+            go.set()
+        with StateStore.open(tmp_path / "state") as state:
+            engine = Engine(state=state, env={})
+            engine.execute(ddl.replace("{url}", server.url))
+            with caplog.at_level(logging.WARNING, logger="laminar.runtime"):
+                await asyncio.wait_for(
+                    run_all(engine.execute(insert("MAX(volume)")), state=state), 20)
+    assert server.requests[1].last_event_id is None  # not resumed after "2"
+    assert "pipeline trades->out: the query changed since its window and group state was " \
+        "saved; it starts afresh" in caplog.text
+    rows = [json.loads(line) for p in sorted((tmp_path / "out").glob("*.jsonl"))
+            for line in p.read_text().splitlines()]
+    assert [(r["n"], r["window_start"][14:19]) for r in rows] == [(1, "00:00"), (9, "00:30")]

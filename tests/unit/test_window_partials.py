@@ -10,6 +10,7 @@ every on-time row. Anything else keeps the raw rows.
 from __future__ import annotations
 
 import json
+import struct
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -297,3 +298,40 @@ def test_closing_windows_become_json_slice_by_slice_in_order(
     assert json.loads(texts[0])["window"] == {
         "start": "1970-01-01T00:00:00.000000Z", "end": "1970-01-01T00:00:10.000000Z"
     }
+
+
+def test_saved_state_fits_only_the_query_that_saved_it() -> None:
+    # State is kept per pipeline (table -> sink), so an edited pipeline file meets the
+    # old query's state: a COUNT's partials have the very layout of a MAX's.
+    def staged(select: str) -> StagedQuery:
+        sql = f"SELECT symbol, {select}, TUMBLE(INTERVAL '10' SECOND) AS window " \
+              "FROM trades GROUP BY symbol, window"
+        return StagedQuery(build(sql, "SELECT", context()))
+
+    counting, same, maxing, wider = (
+        staged(s) for s in ("COUNT(*) AS n", "COUNT(*) AS n", "MAX(price) AS n",
+                            "COUNT(*) AS n, AVG(price) AS a")
+    )
+    counting.run([table([("A", 1000 + i, "1.5", i) for i in range(5)])])
+    saved = counting.snapshot()
+    assert same.misfit(saved) is None
+    same.restore(saved)
+    assert same.finish().column("n").to_pylist() == [5]
+    for other in (maxing, wider):
+        assert other.misfit(saved) == "the query changed since its window and group " \
+                                      "state was saved"
+    # A snapshot saved before they were signed: its layout is compared instead.
+    [op] = counting.operators
+    unsigned = {op.name: _without_signature(saved[op.name])}
+    assert same.misfit(unsigned) is None and maxing.misfit(unsigned) is None
+    assert "another layout" in (wider.misfit(unsigned) or "")
+    for query in (counting, same, maxing, wider):
+        query.close()
+
+
+def _without_signature(state: bytes) -> bytes:
+    (size,) = struct.unpack(">I", state[:4])
+    header = json.loads(state[4 : 4 + size])
+    del header["signature"]
+    head = json.dumps(header).encode()
+    return struct.pack(">I", len(head)) + head + state[4 + size :]

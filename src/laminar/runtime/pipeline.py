@@ -272,7 +272,15 @@ async def run_into(
     """
     if store is not None:
         checkpoint = store.checkpoint(key)
-        if checkpoint is not None:
+        misfit = pipeline.query.misfit(checkpoint.states) if checkpoint is not None else None
+        if misfit is not None:
+            # As for a changed CREATE TABLE, the file wins: the edited query starts
+            # afresh rather than resume on state that is not its own.
+            logger.warning(
+                "pipeline %s: %s; it starts afresh, without its saved position and state",
+                key, misfit,
+            )
+        elif checkpoint is not None:
             pipeline.restore(checkpoint.last_event_id, checkpoint.states)
             logger.info("pipeline %s resumes after event id %r", key, checkpoint.last_event_id)
     stateful = pipeline.query.stateful

@@ -75,6 +75,9 @@ class QueryOperator(Generic[T]):
     def snapshot(self) -> dict[str, bytes]:
         return self.staged.snapshot() if self.staged is not None else {}
 
+    def misfit(self, states: Mapping[str, bytes]) -> str | None:
+        return self.staged.misfit(dict(states)) if self.staged is not None else None
+
     def restore(self, states: Mapping[str, bytes]) -> None:
         if self.staged is not None:
             self.staged.restore(dict(states))

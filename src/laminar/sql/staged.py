@@ -136,6 +136,15 @@ class StagedQuery:
     def snapshot(self) -> dict[str, bytes]:
         return {op.name: op.snapshot() for op in self.operators}
 
+    def misfit(self, states: dict[str, bytes]) -> str | None:
+        """Why saved ``states`` are not this chain's (the query changed), or None."""
+        for op in self.operators:
+            state = states.get(op.name)
+            reason = op.misfit(state) if state is not None else None
+            if reason is not None:
+                return reason
+        return None
+
     def restore(self, states: dict[str, bytes]) -> None:
         for op in self.operators:
             state = states.get(op.name)

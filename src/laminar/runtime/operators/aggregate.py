@@ -29,6 +29,7 @@ state to disk past ``memory_limit`` instead of growing the process.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -115,6 +116,7 @@ class AggregateOperator:
         # An updating result's partial rows, and how many trigger the next compaction.
         self._state_rows = 0
         self._compact_at = COMPACT_MIN_ROWS
+        self.signature = self._signature()
 
     # -- set-up ------------------------------------------------------------------------
 
@@ -475,6 +477,40 @@ class AggregateOperator:
 
     # -- state -------------------------------------------------------------------------
 
+    def _signature(self) -> str:
+        """What the state means: the query over it, its windows and time, its layout.
+
+        Saved with every snapshot. State keys are per pipeline (``table->sink``), so
+        a pipeline file edited between two runs would otherwise pour one query's open
+        windows into another's: COUNTs read back as MAXes, or a DuckDB error.
+        """
+        spec = self.spec
+        layout = self.con.sql(f"SELECT * FROM {ROWS} LIMIT 0")
+        meaning = repr((
+            self._final_sql, spec.sql, spec.window, spec.time_mode, spec.key_exprs,
+            list(zip(layout.columns, map(str, layout.types), strict=True)),
+        ))
+        return hashlib.sha256(meaning.encode()).hexdigest()[:16]
+
+    def misfit(self, state: bytes) -> str | None:
+        """Why ``state`` (a snapshot) is not this operator's, or None when it is."""
+        view = memoryview(state)
+        (size,) = struct.unpack(">I", view[:4])
+        header = json.loads(bytes(view[4 : 4 + size]))
+        saved = header.get("signature")
+        if saved is not None:
+            return None if saved == self.signature else (
+                "the query changed since its window and group state was saved"
+            )
+        # Saved before snapshots were signed: the layout is all that can be compared.
+        (length,) = struct.unpack(">Q", view[4 + size : 12 + size])
+        schema = pa.ipc.open_stream(view[12 + size : 12 + size + length]).schema
+        columns = list(self.con.sql(f"SELECT * FROM {ROWS} LIMIT 0").columns)
+        return None if schema.names == columns else (
+            "its saved window and group state has another layout (the query, or "
+            "Laminar, changed since it was saved)"
+        )
+
     @property
     def state_rows(self) -> int:
         row = _one(self.con, f"SELECT count(*) FROM {ROWS}")
@@ -492,6 +528,7 @@ class AggregateOperator:
     def snapshot(self) -> bytes:
         """The rows of open windows/groups (Arrow IPC) and the watermark, as bytes."""
         header: dict[str, object] = {
+            "signature": self.signature,
             "watermark": self.watermark,
             "late": self.late,
             "event_time": self._event_time.snapshot() if self._event_time else None,
