@@ -70,7 +70,6 @@ class StdoutSink(Sink):
             await self.flush()
 
 
-
 def _write_lines(out: TextIO, rows: list[str]) -> None:
     for text in json_lines(rows):
         out.write(text)

@@ -251,7 +251,7 @@ class SSEDecoder:
         # large. And on big events the regex's per-character scan costs more than
         # one-by-one decoding with memchr: the first event tells which kind we have.
         # (No search for runs of blank lines here: the patterns take them, and a
-        # search for "\n\n\n" cost a fifth of the decoding of small events.)
+        # search for "\n\n\n" over the chunk cost ~8% of decoding small events.)
         return (
             end - pos <= self._max_event_size
             and text.find("\n\n", pos, pos + _BULK_MAX_FIRST_BLOCK) >= 0
