@@ -114,7 +114,7 @@ class AggregateOperator:
         self.schema = self._empty().schema
         self._next_close = END_OF_TIME  # the earliest end of an open window (tumble/hop)
         # An updating result's partial rows, and how many trigger the next compaction.
-        self._state_rows = 0
+        self._partial_rows = 0
         self._compact_at = COMPACT_MIN_ROWS
         self.signature = self._signature()
 
@@ -265,10 +265,10 @@ class AggregateOperator:
         plan = self.partial
         try:
             if window is None and plan is not None:  # an updating result's partials
-                self._state_rows += _count(
+                self._partial_rows += _count(
                     con, f"INSERT INTO {ROWS} SELECT {plan.select()} FROM {INPUT}{plan.group_by()}"
                 )
-                if self._state_rows >= self._compact_at:
+                if self._partial_rows >= self._compact_at:
                     self._compact(plan)
                 return
             if window is None or window.kind == "session":
@@ -315,9 +315,9 @@ class AggregateOperator:
             f"FROM {ROWS}{plan.group_by()}"
         )
         _exec(con, f"DELETE FROM {ROWS}")
-        self._state_rows = _count(con, f"INSERT INTO {ROWS} SELECT * FROM __laminar_merged")
+        self._partial_rows = _count(con, f"INSERT INTO {ROWS} SELECT * FROM __laminar_merged")
         _exec(con, "DROP TABLE __laminar_merged")
-        self._compact_at = max(2 * self._state_rows, COMPACT_MIN_ROWS)
+        self._compact_at = max(2 * self._partial_rows, COMPACT_MIN_ROWS)
 
     # -- windows -----------------------------------------------------------------------
 
@@ -571,8 +571,8 @@ class AggregateOperator:
             self.con.unregister(INPUT)
         if self.spec.window is not None and self.spec.window.kind != "session":
             self._next_close = self._earliest_end()
-        self._state_rows = self.state_rows
-        self._compact_at = max(2 * self._state_rows, COMPACT_MIN_ROWS)
+        self._partial_rows = self.state_rows
+        self._compact_at = max(2 * self._partial_rows, COMPACT_MIN_ROWS)
 
     def close(self) -> None:
         self.con.close()
