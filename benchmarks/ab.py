@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from benchmarks import e2e_process_bench, window_bench
@@ -121,14 +121,12 @@ def main(argv: list[str] | None = None) -> int:
                 started = time.perf_counter()
                 subprocess.run([sys.executable, "-c", FLOOR_IMPORTS], check=True)
                 wall.setdefault(FLOOR, []).append(time.perf_counter() - started)
-    _report(wall, cpu, statistics.median)
+    _report(wall, cpu)
     return 0
 
 
-def _report(
-    wall: dict[str, list[float]], cpu: dict[str, list[float]],
-    median: Callable[[list[float]], float],
-) -> None:
+def _report(wall: dict[str, list[float]], cpu: dict[str, list[float]]) -> None:
+    median = statistics.median
     floor = median(wall[FLOOR]) if FLOOR in wall else None
     for name, values in wall.items():
         line = f"{median(values) * 1000:8.1f} ms"

@@ -21,8 +21,6 @@ from typing import Any, NamedTuple
 
 import pyarrow as pa
 
-from laminar import arrow_compute as pc
-
 DEFAULT_RETENTION_S = 15 * 60.0
 DEFAULT_CAPACITY = 200_000
 
@@ -104,16 +102,13 @@ class BatchRing:
         columns = list(zip(*records, strict=True))
         return pa.Table.from_arrays(
             [
-                pc.cast(
-                    pa.array([int(t * 1_000_000) for t in columns[0]], pa.int64()),
-                    pa.timestamp("us"),
-                ),
+                pa.array([int(t * 1_000_000) for t in columns[0]], pa.timestamp("us")),
                 pa.array(columns[1], pa.string()),
                 pa.array(columns[2], pa.string()),
                 pa.array(columns[3], pa.string()),
                 pa.array(columns[4], pa.int64()),
                 pa.array(columns[5], pa.int64()),
-                pc.cast(pa.array([ms * 1000 for ms in columns[6]], pa.int64()), pa.timestamp("us")),
+                pa.array([ms * 1000 for ms in columns[6]], pa.timestamp("us")),
                 pa.array(columns[7], pa.int64()),
                 pa.array(columns[8], pa.float64()),
                 pa.array(columns[9], pa.float64()),

@@ -35,7 +35,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 import duckdb
 import pyarrow as pa
 
-from laminar import arrow_compute as pc
 from laminar.observability.monitor import CONNECTOR
 
 if TYPE_CHECKING:
@@ -235,10 +234,7 @@ def connector_logs(engine: Engine) -> pa.Table:
     columns = list(zip(*entries, strict=True))
     return pa.Table.from_arrays(
         [
-            pc.cast(
-                pa.array([int(t * 1_000_000) for t in columns[0]], pa.int64()),
-                pa.timestamp("us"),
-            ),
+            pa.array([int(t * 1_000_000) for t in columns[0]], pa.timestamp("us")),
             *(
                 pa.array(col, f.type)
                 for col, f in zip(columns[1:], list(LOGS_SCHEMA)[1:], strict=True)

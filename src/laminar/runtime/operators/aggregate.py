@@ -494,19 +494,16 @@ class AggregateOperator:
 
     def misfit(self, state: bytes) -> str | None:
         """Why ``state`` (a snapshot) is not this operator's, or None when it is."""
-        view = memoryview(state)
-        (size,) = struct.unpack(">I", view[:4])
-        header = json.loads(bytes(view[4 : 4 + size]))
+        header, parts = _sections(state)
         saved = header.get("signature")
         if saved is not None:
             return None if saved == self.signature else (
                 "the query changed since its window and group state was saved"
             )
         # Saved before snapshots were signed: the layout is all that can be compared.
-        (length,) = struct.unpack(">Q", view[4 + size : 12 + size])
-        schema = pa.ipc.open_stream(view[12 + size : 12 + size + length]).schema
-        columns = list(self.con.sql(f"SELECT * FROM {ROWS} LIMIT 0").columns)
-        return None if schema.names == columns else (
+        if pa.ipc.open_stream(parts[0]).schema.names == self._state_columns:
+            return None
+        return (
             "its saved window and group state has another layout (the query, or "
             "Laminar, changed since it was saved)"
         )
@@ -546,16 +543,8 @@ class AggregateOperator:
         return out.getvalue()
 
     def restore(self, state: bytes) -> None:
-        view = memoryview(state)
-        (size,) = struct.unpack(">I", view[:4])
-        header = json.loads(bytes(view[4 : 4 + size]))
-        offset = 4 + size
-        parts = []
-        while offset < len(view):
-            (length,) = struct.unpack(">Q", view[offset : offset + 8])
-            offset += 8
-            parts.append(pa.ipc.open_stream(view[offset : offset + length]).read_all())
-            offset += length
+        header, sections = _sections(state)
+        parts = [pa.ipc.open_stream(section).read_all() for section in sections]
         self.watermark = header["watermark"]
         self.late = int(header.get("late") or 0)
         if self._event_time is not None and header.get("event_time"):
@@ -591,6 +580,21 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
 def _one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple | None:
     rows = con.execute(sql).fetchall()
     return rows[0] if rows else None
+
+
+def _sections(state: bytes) -> tuple[dict, list[memoryview]]:
+    """A snapshot's header and its Arrow IPC parts (see ``snapshot``), not yet read."""
+    view = memoryview(state)
+    (size,) = struct.unpack(">I", view[:4])
+    header = json.loads(bytes(view[4 : 4 + size]))
+    offset = 4 + size
+    parts = []
+    while offset < len(view):
+        (length,) = struct.unpack(">Q", view[offset : offset + 8])
+        offset += 8
+        parts.append(view[offset : offset + length])
+        offset += length
+    return header, parts
 
 
 def _ipc(table: pa.Table) -> bytes:
