@@ -19,7 +19,7 @@ test: $(STAMP)
 	$(BIN)/pytest -q
 
 test-long: $(STAMP)
-	$(BIN)/pytest -q -m ''
+	LAMINAR_TEST_LONG=1 $(BIN)/pytest -q -m ''
 
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py

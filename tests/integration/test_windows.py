@@ -165,6 +165,31 @@ async def test_flink_spelling() -> None:
             ("B", "00:10", "00:20", 1), ("A", "00:20", "00:30", 1)]
 
 
+async def test_group_by_all_groups_by_the_window_and_the_keys() -> None:
+    rows = await run_json(
+        Stream(*TRADES_STREAM),
+        TRADES,
+        "SELECT symbol, COUNT(*) AS n, TUMBLE(INTERVAL '10' SECOND) AS window FROM trades "
+        "GROUP BY ALL",
+    )
+    assert [(r["symbol"], r["window"]["start"][14:19], r["n"]) for r in rows] == [
+        ("A", "00:00", 2), ("B", "00:00", 1), ("A", "00:10", 1), ("B", "00:10", 1),
+        ("A", "00:20", 1),
+    ]
+
+
+async def test_a_view_reads_the_window_fields() -> None:
+    # `window` is a reserved word to DuckDB: window.start is quoted for it
+    rows = await run_json(
+        Stream(*TRADES_STREAM),
+        TRADES + "CREATE VIEW per10 AS SELECT symbol, COUNT(*) AS n, "
+        "TUMBLE(INTERVAL '10' SECOND) AS window FROM trades GROUP BY symbol, window;",
+        "SELECT window.start AS starts, p.window.end AS ends, n FROM per10 p WHERE n > 1",
+    )
+    assert rows == [{"starts": window("00:00", "00:10")["start"],
+                     "ends": window("00:00", "00:10")["end"], "n": 2}]
+
+
 async def test_late_events_are_dropped_and_counted() -> None:
     stream = Stream(trade(1, "A", 1, 1, 10), trade(2, "A", 1, 1, 30), trade(3, "A", 1, 1, 5))
     async with SSEServer(stream) as server:

@@ -8,6 +8,7 @@ import json
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.support.examples import examples
 
 from laminar.formats import Column, FormatOptions, build_row_decoder
 from laminar.formats.decoder import RowDecoder
@@ -111,7 +112,7 @@ def _run(decoder: RowDecoder, events: list[SSEEvent], *, fast: bool) -> str:
     return repr((result.table.to_pylist(), result.errors))  # repr: nan == nan
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(type_=st.sampled_from(TYPES), batch=st.lists(values, min_size=1, max_size=6))
 def test_fast_path_agrees_with_per_value_path(type_: str, batch: list) -> None:
     events = [SSEEvent("m", json.dumps({"v": v}), str(i)) for i, v in enumerate(batch)]
@@ -119,7 +120,7 @@ def test_fast_path_agrees_with_per_value_path(type_: str, batch: list) -> None:
     assert _run(decoder, events, fast=True) == _run(decoder, events, fast=False)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(type_=st.sampled_from(TYPES), batch=st.lists(payloads, min_size=1, max_size=6))
 def test_batch_gives_the_rows_of_its_events_one_by_one(type_: str, batch: list[str]) -> None:
     events = [SSEEvent("m", data, str(i)) for i, data in enumerate(batch)]
@@ -130,7 +131,7 @@ def test_batch_gives_the_rows_of_its_events_one_by_one(type_: str, batch: list[s
     assert whole.errors == sum(r.errors for r in alone)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(), deadline=None)
 @given(moment=st.datetimes(min_value=dt.datetime(1974, 1, 1), max_value=dt.datetime(2200, 1, 1)))
 def test_timestamps_in_every_shape_agree(moment: dt.datetime) -> None:
     # epoch milliseconds below 1e11 (before 1973-03-03) read as seconds, by design
@@ -165,7 +166,7 @@ MIXED = build_row_decoder(
 objects = st.dictionaries(st.sampled_from(["v", "w", "event_type", "payload", "x"]), values)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(batch=st.lists(objects, min_size=1, max_size=6))
 def test_struct_fast_path_agrees_with_the_dict_path(batch: list[dict]) -> None:
     events = [SSEEvent("kind", json.dumps(obj), str(i)) for i, obj in enumerate(batch)]

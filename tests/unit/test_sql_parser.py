@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.support.examples import examples
 
 from laminar.errors import SQLError
 from laminar.sql import (
@@ -499,6 +500,7 @@ def test_option_values() -> None:
     assert type(options(conn)["a"]) is int and type(options(conn)["e"]) is bool
 
 
+@settings(max_examples=examples())
 @given(st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=40))
 def test_string_option_round_trips(value: str) -> None:
     literal = "'" + value.replace("'", "''") + "'"
@@ -790,3 +792,13 @@ def test_a_query_sqlglot_cannot_read_is_reported_where_it_fails() -> None:
     assert error.message.startswith("cannot read the query: ")
     assert "(line" not in error.message  # one position: the statement's
     assert error.excerpt == "3 | FROM t WHERE a = = 1\n  |                  ^"
+
+
+def test_window_fields_are_quoted_for_duckdb() -> None:
+    (select,) = parse_statements(
+        "SELECT window.start, w.Window.end, 'window.x' AS s FROM v w WINDOW x AS ();"
+    )
+    assert isinstance(select, Select)
+    assert select.query.sql == (
+        """SELECT "window".start, w."Window".end, 'window.x' AS s FROM v w WINDOW x AS ()"""
+    )

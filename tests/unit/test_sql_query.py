@@ -67,6 +67,17 @@ def test_aggregate_rewrite_groups_by_the_window_bounds() -> None:
     assert sql.order == ("__laminar_ws", "__laminar_k0")
 
 
+def test_group_by_all_is_spelt_out() -> None:
+    shape = analyse("SELECT symbol, upper(venue) AS v, COUNT(*) AS n, "
+                    "TUMBLE(INTERVAL '1' SECOND) AS window FROM t GROUP BY ALL")
+    assert shape.window is not None and shape.window.alias == "window"
+    assert [k.sql() for k in shape.group_keys] == ["symbol", "UPPER(venue)"]
+    # no projection without an aggregate: one group, as DuckDB's GROUP BY ALL has it
+    shape = analyse("SELECT COUNT(*) AS n FROM t GROUP BY ALL")
+    assert shape.aggregating and not shape.group_keys
+    assert shape.tree.args.get("group") is None
+
+
 def test_watermark_expressions() -> None:
     assert watermark_delay_ms("ts", "ts") == 0
     assert watermark_delay_ms("ts - INTERVAL '5' SECOND", "ts") == 5000

@@ -10,6 +10,7 @@ import sys
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.support.examples import examples
 
 from laminar.errors import EventTooLargeError
 from laminar.sse import SSEComment, SSEDecoder, SSEEvent
@@ -473,7 +474,7 @@ def splits(draw: st.DrawFn, stream: bytes) -> list[bytes]:
     return [stream[a:b] for a, b in itertools.pairwise(bounds)]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(data=st.data(), keep_comments=st.booleans(), prefix=st.sampled_from([":", "#"]))
 def test_any_split_matches_the_reference(
     data: st.DataObject, keep_comments: bool, prefix: str
@@ -489,7 +490,7 @@ def test_any_split_matches_the_reference(
     assert got == expected
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(stream=st.one_of(streams(), event_streams()))
 def test_byte_by_byte_matches_whole(stream: bytes) -> None:
     assert decode_bytewise(stream) == decode(stream)

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.support.examples import examples
 
 from laminar.runtime.operators import aggregate as aggregate_module
 from laminar.runtime.operators.aggregate import AggregateOperator
@@ -145,7 +146,7 @@ def run(kind: str, rows: list[Row], cuts: list[int]) -> list[dict[str, Any]]:
     return got
 
 
-@settings(deadline=None, max_examples=60)
+@settings(deadline=None, max_examples=examples(60))
 @given(events, st.lists(st.integers(0, 60), max_size=8), st.sampled_from(sorted(WINDOWS)))
 def test_partials_equal_one_group_by_exactly(rows: list[Row], cuts: list[int], kind: str) -> None:
     assert run(kind, rows, cuts) == expected(kind, on_time(rows))
@@ -213,7 +214,7 @@ def truth(sql: str, rows: list[Row]) -> list[tuple[Any, ...]]:
     return sorted(con.sql(sql).fetchall(), key=repr) if rows else []
 
 
-@settings(deadline=None, max_examples=60)
+@settings(deadline=None, max_examples=examples(60))
 @given(events, st.lists(st.integers(0, 60), max_size=8), st.sampled_from(sorted(UPDATING)))
 def test_updating_partials_after_every_batch_equal_one_group_by(
     rows: list[Row], cuts: list[int], name: str
@@ -261,7 +262,7 @@ def test_partials_survive_a_checkpoint() -> None:
     assert first.finish().equals(second.finish())
 
 
-@settings(deadline=None, max_examples=40)
+@settings(deadline=None, max_examples=examples(40))
 @given(events, st.lists(st.integers(0, 60), max_size=8), st.sampled_from(sorted(WINDOWS)))
 def test_raw_rows_keep_the_next_close_without_a_scan_too(
     rows: list[Row], cuts: list[int], kind: str

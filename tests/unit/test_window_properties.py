@@ -16,6 +16,7 @@ import duckdb
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.support.examples import examples
 
 from laminar.sql.planner import StagedQuery, StreamContext, build
 
@@ -129,7 +130,7 @@ def same(got: list[dict[str, Any]], want: list[dict[str, Any]], epoch: int) -> b
     return True
 
 
-@settings(deadline=None)
+@settings(deadline=None, max_examples=examples())
 @given(events, st.lists(st.integers(0, 60), max_size=8), st.sampled_from(sorted(WINDOWS)))
 def test_windows_equal_one_group_by_however_the_stream_is_cut(
     rows: list[tuple[str, int, int]], cuts: list[int], kind: str

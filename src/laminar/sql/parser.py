@@ -19,6 +19,7 @@ Contract:
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
 
 from laminar._suggest import did_you_mean
 from laminar.errors import SQLError
@@ -253,7 +254,7 @@ class _Parser:
         self.index = len(self.tokens)
         sql = self.sql[first.start : tokens[-1].end]
         sources, limit = _scan_query(tokens, self.positions, sql)
-        return Query(sql, sources, limit, first.line, first.column)
+        return Query(_quote_window_fields(tokens, sql), sources, limit, first.line, first.column)
 
     # -- statements -----------------------------------------------------------------
 
@@ -569,6 +570,23 @@ CREATE_PARSERS: dict[str, _StatementParser] = {
 
 
 # -- queries: kept verbatim, read structurally for sources and LIMIT ---------------------
+
+
+def _quote_window_fields(tokens: list[Token], sql: str) -> str:
+    """``sql`` with ``window.start`` written ``"window".start``.
+
+    A window's output column is named ``window``, a reserved word to DuckDB, which
+    cannot parse ``window.start``; quoted, it is the struct field users mean. WINDOW
+    before a dot is never the keyword.
+    """
+    base = tokens[0].start
+    pieces: list[str] = []
+    done = 0
+    for token, after in pairwise(tokens):
+        if token.type is TokenType.WORD and token.upper == "WINDOW" and after.type is TokenType.DOT:
+            pieces += [sql[done : token.start - base], f'"{token.text}"']
+            done = token.end - base
+    return "".join(pieces) + sql[done:] if pieces else sql
 
 
 def _scan_query(

@@ -103,8 +103,10 @@ def analyse(sql: str) -> QueryShape:
         shape.source = _table_name(from_.this)
     shape.has_join = bool(select.args.get("joins"))
     shape.has_distinct = select.args.get("distinct") is not None
-    window_calls = _window_calls(select)
     group = select.args.get("group")
+    if group is not None and group.args.get("all"):
+        group = _expand_group_by_all(select)
+    window_calls = _window_calls(select)
     aggregates = [a for e in _top_level(select) for a in _aggregates(e)]
     shape.aggregating = bool(group) or bool(aggregates) or shape.has_distinct
     if window_calls:
@@ -316,6 +318,23 @@ def aggregate_sql(shape: QueryShape, relation: str) -> AggregateSQL:
         select.append("expressions", exp.column(WINDOW_END))
     hidden = (*keys, *((WINDOW_START, WINDOW_END) if window is not None else ()))
     return AggregateSQL(select.sql(DIALECT), keys, order, hidden)
+
+
+def _expand_group_by_all(select: exp.Select) -> exp.Group:
+    """DuckDB's GROUP BY ALL spelt out, in place: every projection that holds no aggregate
+    (the window by its alias, so that it is recognised as the window)."""
+    keys: list[exp.Expr] = []
+    for projection in select.expressions:
+        if isinstance(projection, exp.Star) or _aggregates(projection):
+            continue
+        inner = projection.this if isinstance(projection, exp.Alias) else projection
+        if isinstance(projection, exp.Alias) and _window_name(inner) is not None:
+            keys.append(exp.column(exp.to_identifier(projection.alias)))
+        else:
+            keys.append(inner.copy())
+    group = exp.Group(expressions=keys)
+    select.set("group", group if keys else None)
+    return group
 
 
 def _key_expression(select: exp.Select, key: exp.Expr) -> exp.Expr:
