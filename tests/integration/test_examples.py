@@ -251,6 +251,17 @@ async def test_windows_top_symbols_is_an_updating_result(demo: str) -> None:
     assert "BKNG" not in final or final["BKNG"]["trades"] > 100
 
 
+async def test_windows_top_n(demo: str) -> None:
+    *_, ranked = await run_example("windows_top_n.sql", demo)
+    _, every = await run_example("windows_trades_per_symbol.sql", demo)
+    expected = []
+    for start in sorted({_second(r["window"]["start"]) for r in every}):
+        rows = [r for r in every if _second(r["window"]["start"]) == start]
+        top = sorted(rows, key=lambda r: (-r["volume"], r["symbol"]))[:3]
+        expected += [(start, r["symbol"], r["volume"]) for r in top]
+    assert [(_second(r["window_start"]), r["symbol"], r["volume"]) for r in ranked] == expected
+
+
 async def test_windows_cascade(demo: str) -> None:
     *_, rows = await run_example("windows_cascade.sql", demo)
     assert [_second(r["window"]["start"]) for r in rows] == [0, 10, 20]

@@ -190,6 +190,94 @@ async def test_a_view_reads_the_window_fields() -> None:
                      "ends": window("00:00", "00:10")["end"], "n": 2}]
 
 
+PER_WINDOW = (
+    "CREATE VIEW per10 AS SELECT symbol, SUM(volume) AS volume, "
+    "TUMBLE(INTERVAL '10' SECOND) AS window FROM trades GROUP BY symbol, window;"
+)
+TOP_ONE = [("A", 4, "00:00"), ("B", 5, "00:10"), ("A", 6, "00:20")]  # by volume, per window
+
+
+@pytest.mark.parametrize("batching", ["buffer_timeout_ms = 10", "buffer_size = 1"])
+async def test_top_n_per_window_over_a_windowed_view(batching: str) -> None:
+    # every window comes out whole in one batch: the ranking cannot depend on batching
+    rows = await run_json(
+        Stream(*TRADES_STREAM),
+        TRADES.replace("buffer_timeout_ms = 10", batching) + PER_WINDOW,
+        "SELECT symbol, volume, window.start AS starts FROM per10 "
+        "QUALIFY row_number() OVER (PARTITION BY window ORDER BY volume DESC) = 1 "
+        "ORDER BY window, volume DESC",
+    )
+    assert [(r["symbol"], r["volume"], r["starts"][14:19]) for r in rows] == TOP_ONE
+
+
+async def test_flink_top_n_with_subqueries() -> None:
+    rows = await run_json(
+        Stream(*TRADES_STREAM),
+        TRADES,
+        "SELECT symbol, volume, window_start FROM ("
+        "  SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start, window_end "
+        "    ORDER BY volume DESC) AS rownum FROM ("
+        "    SELECT symbol, window_start, window_end, SUM(volume) AS volume FROM trades "
+        "    GROUP BY symbol, TUMBLE(ts, INTERVAL '10' SECOND))"
+        ") WHERE rownum <= 1 ORDER BY window_start",
+    )
+    assert [(r["symbol"], r["volume"], r["window_start"][14:19]) for r in rows] == TOP_ONE
+
+
+async def test_a_windowed_aggregate_ranks_and_sorts_its_own_rows() -> None:
+    rows = await run_json(
+        Stream(*TRADES_STREAM),
+        TRADES,
+        "SELECT symbol, SUM(volume) AS volume, TUMBLE(INTERVAL '10' SECOND) AS window "
+        "FROM trades GROUP BY symbol, window "
+        "QUALIFY row_number() OVER (PARTITION BY window ORDER BY volume DESC) = 1 "
+        "ORDER BY window.start LIMIT 2",
+    )
+    assert [(r["symbol"], r["volume"], r["window"]["start"][14:19]) for r in rows] == TOP_ONE[:2]
+
+
+async def test_a_cte_that_aggregates_plans_like_a_view() -> None:
+    rows = await run_json(
+        Stream(*TRADES_STREAM),
+        TRADES,
+        "WITH big AS (SELECT * FROM trades WHERE volume > 1), "
+        "per10 AS (SELECT symbol, COUNT(*) AS n, TUMBLE(INTERVAL '10' SECOND) AS window "
+        "FROM big GROUP BY symbol, window) "
+        "SELECT symbol, n, window.start AS starts FROM per10 ORDER BY window, n DESC, symbol",
+    )
+    assert [(r["symbol"], r["n"], r["starts"][14:19]) for r in rows] == [
+        ("A", 1, "00:00"), ("B", 1, "00:00"), ("A", 1, "00:10"), ("B", 1, "00:10"),
+        ("A", 1, "00:20"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("SELECT * FROM trades ORDER BY price", "query a windowed result"),
+        ("SELECT *, row_number() OVER (ORDER BY price) FROM trades", "query a windowed result"),
+        ("SELECT * FROM per10 ORDER BY volume DESC", "ORDER BY window"),
+        ("SELECT * FROM per10 ORDER BY window DESC", "ORDER BY window"),
+        ("SELECT symbol, volume AS window FROM per10 ORDER BY window", "ORDER BY window"),
+        ("SELECT *, rank() OVER (ORDER BY volume) FROM per10", "partition it by the window"),
+        ("SELECT *, rank() OVER (PARTITION BY symbol ORDER BY volume) FROM per10",
+         "partition it by the window"),
+        ("SELECT symbol, COUNT(*) AS n, TUMBLE(INTERVAL '10' SECOND) AS window FROM trades "
+         "GROUP BY symbol, window ORDER BY n", "ORDER BY window"),
+        ("SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol ORDER BY n",
+         "query a windowed result"),
+        ("SELECT symbol, rank() OVER (PARTITION BY window ORDER BY COUNT(*)) AS r, "
+         "TUMBLE(INTERVAL '10' SECOND) AS window FROM trades GROUP BY symbol, window",
+         "query a windowed result"),
+    ],
+)
+def test_rankings_that_depend_on_batching_are_refused(query: str, message: str) -> None:
+    engine = Engine(env={})
+    engine.execute(TRADES.replace("{url}", "http://127.0.0.1:9/") + PER_WINDOW)
+    with pytest.raises(SQLError, match=message):
+        engine.execute(query)
+
+
 async def test_late_events_are_dropped_and_counted() -> None:
     stream = Stream(trade(1, "A", 1, 1, 10), trade(2, "A", 1, 1, 30), trade(3, "A", 1, 1, 5))
     async with SSEServer(stream) as server:
@@ -261,8 +349,13 @@ def test_refusals_name_what_is_supported() -> None:
         engine.execute(
             "SELECT COUNT(*), TUMBLE(volume, INTERVAL '1' SECOND) AS w FROM trades GROUP BY w"
         )
-    with pytest.raises(SQLError, match="subquery"):
+    with pytest.raises(SQLError, match="its FROM subquery is an updating result"):
         engine.execute("SELECT * FROM (SELECT symbol, COUNT(*) FROM trades GROUP BY symbol)")
+    with pytest.raises(SQLError, match="the CTE n is an updating result"):
+        engine.execute("WITH n AS (SELECT COUNT(*) AS c FROM trades) SELECT c + 1 FROM n")
+    with pytest.raises(SQLError, match="aggregates inside a subquery"):
+        engine.execute("SELECT * FROM trades WHERE symbol IN (SELECT symbol FROM trades "
+                       "GROUP BY symbol)")
 
 
 async def test_a_column_named_offset_is_not_an_offset_clause() -> None:

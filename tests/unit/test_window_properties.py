@@ -14,7 +14,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from tests.support.examples import examples
 
@@ -159,3 +159,58 @@ def test_state_past_its_memory_limit_spills_to_disk(tmp_path: Any) -> None:
     assert staged.finish().num_rows == n  # every group comes back from disk
     staged.close()
 
+
+
+def run_top_two(kind: str, rows: list[tuple[str, int, int]], cuts: list[int]) -> list[tuple]:
+    call = WINDOWS[kind][0]
+    sql = (
+        f"SELECT symbol, SUM(price) AS total, {call} AS window FROM trades "
+        "GROUP BY symbol, window "
+        "QUALIFY row_number() OVER (PARTITION BY window ORDER BY total DESC, symbol) <= 2 "
+        "ORDER BY window.end, total DESC, symbol"
+    )
+    staged = StagedQuery(build(sql, "SELECT", context()))
+    table = pa.table(
+        {
+            "symbol": [r[0] for r in rows],
+            "price": [r[1] for r in rows],
+            "ts": pa.array([r[2] * 1_000_000 for r in rows], pa.timestamp("us")),
+        },
+        schema=SCHEMA,
+    )
+    got: list[tuple] = []
+    start = 0
+    for cut in [*sorted(set(cuts)), len(rows)]:
+        if start < cut <= len(rows):
+            got += _ranked(staged.run([table.slice(start, cut - start)]))
+            start = cut
+    got += _ranked(staged.finish())
+    staged.close()
+    return got
+
+
+def _ranked(part: pa.Table) -> list[tuple]:
+    return [
+        (int((r["window"]["start"] - EPOCH).total_seconds()),
+         int((r["window"]["end"] - EPOCH).total_seconds()), r["symbol"], r["total"])
+        for r in part.to_pylist()
+    ]
+
+
+@settings(deadline=None, max_examples=examples())
+@given(events, st.lists(st.integers(0, 60), max_size=8), st.sampled_from(sorted(WINDOWS)))
+# two sessions closing together, the later-starting one first: only the end orders them
+@example([("A", 0, 55), ("B", 0, 56), ("B", 0, 51)], [], "session")
+def test_top_n_per_window_is_exact_however_the_stream_is_cut(
+    rows: list[tuple[str, int, int]], cuts: list[int], kind: str
+) -> None:
+    windows: dict[tuple[int, int], list[tuple]] = {}
+    for w in expected(kind, on_time(rows)):
+        windows.setdefault((w["ws"], w["we"]), []).append(
+            (w["ws"], w["we"], w["symbol"], w["total"]))
+    want = []
+    for bounds in windows:
+        want += sorted(windows[bounds], key=lambda r: (-r[3], r[2]))[:2]
+    want.sort(key=lambda r: (r[1], -r[3], r[2]))
+    # in one sequence, as it streams out: ordered by window end across every batch
+    assert run_top_two(kind, rows, cuts) == want

@@ -21,7 +21,7 @@ in subqueries, a stream read twice — is refused with the reason.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pyarrow as pa
 from sqlglot import exp
@@ -29,10 +29,12 @@ from sqlglot import exp
 from laminar.errors import SQLError
 from laminar.runtime.operators.aggregate import OP_COLUMN, AggregateOperator, AggregateSpec
 from laminar.runtime.time import Clock, wall_clock
-from laminar.runtime.window import TIME
+from laminar.runtime.window import TIME, WindowSpec
 from laminar.sql.executor import BatchQuery, ViewSQL, quote
 from laminar.sql.query import (
     DIALECT,
+    FROM_ARG,
+    WITH_ARG,
     QueryShape,
     aggregate_sql,
     analyse,
@@ -42,6 +44,7 @@ from laminar.sql.query import (
 )
 from laminar.sql.staged import Built as Built
 from laminar.sql.staged import StagedQuery as StagedQuery
+from laminar.sql.staged import WindowNames
 
 _NESTED = (
     "aggregates inside a subquery or CTE; put the aggregate in a view and query the view "
@@ -64,6 +67,8 @@ class StreamContext:
     spill_dir: str | None = None
     clock: Clock = wall_clock
     names: list[str] = field(default_factory=list)  # operator names given so far
+    # views the planner made of subqueries and CTEs: name -> how messages call them
+    lifted: dict[str, str] = field(default_factory=dict)
 
 
 # -- checks ---------------------------------------------------------------------------
@@ -89,17 +94,6 @@ def _check_tree(shape: QueryShape, label: str) -> None:
             f"{label}: OFFSET has no meaning over a stream (it would skip rows of each "
             "batch); filter with WHERE instead"
         )
-    if shape.has_order:
-        raise SQLError(
-            f"{label}: this query sorts the stream (ORDER BY), which never ends; rows come in "
-            "arrival order, and windows come out in window order"
-        )
-    if shape.window_functions:
-        raise SQLError(
-            f"{label}: this query uses a window function over the stream (OVER …), whose "
-            "rows would depend on the micro-batching; group by a window instead "
-            "(TUMBLE, HOP or SESSION)"
-        )
     top = shape.tree
     for node in top.find_all(exp.AggFunc, exp.Group):
         owner = node.find_ancestor(exp.Select)
@@ -109,6 +103,84 @@ def _check_tree(shape: QueryShape, label: str) -> None:
         for select in top.find_all(exp.Select):
             if analyse(select.sql(DIALECT)).aggregating:
                 raise SQLError(f"{label}: this query has {_NESTED}")
+
+
+def check_ranking(shape: QueryShape, label: str, names: WindowNames) -> None:
+    """Refuse ORDER BY and window functions (OVER …) unless they work window by window.
+
+    Over a windowed result (``names`` says how its window may be named), every window
+    comes out whole, in one batch, and windows come out in the order of their ends. So
+    a window function partitioned by the window (top-N per window) and an ORDER BY that
+    starts with the window give the same rows however the stream is batched. Anything
+    else would depend on the micro-batching, and is refused.
+    """
+    top = shape.tree
+    hint = (
+        "; to rank or sort the rows of each window, query a windowed result: "
+        "PARTITION BY window in OVER (…), ORDER BY window first"
+    )
+    names = _not_shadowed(top, names)
+    usable = bool(names.partition) and not shape.aggregating
+    if shape.has_order and (not usable or not _orders_by_window(top, names.order)):
+        raise SQLError(
+            f"{label}: this query sorts the stream (ORDER BY), which never ends; rows "
+            "come in arrival order, and windows come out in window order"
+            + (hint if not usable else
+               ": sort each window's rows with ORDER BY window (or its end) first")
+        )
+    if shape.window_functions:
+        for node in top.find_all(exp.Window):
+            partition = node.args.get("partition_by") or []
+            if not (
+                usable
+                and node.find_ancestor(exp.Select) is top
+                and any(_window_key(key) & names.partition for key in partition)
+            ):
+                raise SQLError(
+                    f"{label}: this query uses a window function over the stream (OVER …), "
+                    "whose rows would depend on the micro-batching; group by a window "
+                    "instead (TUMBLE, HOP or SESSION)"
+                    + (hint if not usable else ": partition it by the window")
+                )
+
+
+def _not_shadowed(top: exp.Expr, names: WindowNames) -> WindowNames:
+    """``names`` less those an output alias reuses for another value
+    (``SELECT price AS window … ORDER BY window`` does not sort by the window)."""
+    if not isinstance(top, exp.Select):
+        return names
+    shadowed = set()
+    for projection in top.expressions:
+        if isinstance(projection, exp.Alias):
+            inner = projection.this
+            same = isinstance(inner, exp.Column) and inner.name.lower() == projection.alias.lower()
+            if not same:
+                shadowed.add(projection.alias.lower())
+    return WindowNames(
+        frozenset(k for k in names.partition if k.split(".")[0] not in shadowed),
+        frozenset(k for k in names.order if k.split(".")[0] not in shadowed),
+    )
+
+
+def _orders_by_window(top: exp.Expr, order_keys: frozenset[str]) -> bool:
+    """Does the query's own ORDER BY (its only one) start with the window, ascending?"""
+    order = top.args.get("order")
+    if order is None or not order.expressions:
+        return False
+    for node in top.find_all(exp.Select, exp.Union):
+        if node is not top and node.args.get("order") is not None:
+            return False
+    first = order.expressions[0]
+    return not first.args.get("desc") and bool(_window_key(first.this) & order_keys)
+
+
+def _window_key(node: exp.Expr) -> frozenset[str]:
+    """The names a column reference may mean a window by: ``p.window`` and ``window``
+    both name the struct, ``window.end`` its field."""
+    if not isinstance(node, exp.Column):
+        return frozenset()
+    name, table = node.name.lower(), node.table.lower()
+    return frozenset({name, f"{table}.{name}"} if table else {name})
 
 
 def _reads_stream_twice(tree: exp.Expr, context: StreamContext, seen: set[str]) -> bool:
@@ -138,9 +210,14 @@ def is_stateful(name: str, context: StreamContext, seen: frozenset[str] = frozen
     if sql is None or name in seen:
         return False
     shape = analyse(sql)
-    if shape.aggregating:
+    if shape.aggregating or _aggregates_inside(shape.tree):
         return True
     return any(is_stateful(r, context, seen | {name}) for r in relations(shape.tree))
+
+
+def _aggregates_inside(tree: exp.Expr) -> bool:
+    """An aggregate or GROUP BY at any depth (a subquery that the planner lifts)."""
+    return any(True for _ in tree.find_all(exp.AggFunc, exp.Group))
 
 
 def needs_operators(sql: str, context: StreamContext) -> bool:
@@ -150,11 +227,15 @@ def needs_operators(sql: str, context: StreamContext) -> bool:
 
 def build(sql: str, label: str, context: StreamContext) -> Built:
     """Plan ``sql`` (a SELECT over the stream, possibly through views) onto stages."""
+    lifted = _lift_stateful_parts(parse(sql), context)
+    if lifted is not None:
+        sql, context = lifted
     shape = check_streamable(sql, label, context)
     if shape.has_distinct and not shape.group_keys and shape.aggregating:
         shape = _distinct_as_group_by(shape)
     upstream_views = [r for r in relations(shape.tree) if is_stateful(r, context)]
     if not shape.aggregating and not upstream_views:
+        check_ranking(shape, label, WindowNames())
         return _stateless(sql, label, context, context.table, context.schema)
     source = shape.source
     if source is None:
@@ -164,30 +245,161 @@ def build(sql: str, label: str, context: StreamContext) -> Built:
             "Supported: filters, projections, windows (TUMBLE, HOP, SESSION) and GROUP BY "
             "over one stream"
         )
+    window_names = WindowNames()
     if source in upstream_views:
-        up = build(context.views[source], f"view {source}", context)
+        up = build(context.views[source], _view_label(source, label, context), context)
         relation, schema, time = source, up.schema, up.time
         stages = list(up.stages)
+        window_names = up.window_names
+        # DuckDB runs the rest as sqlglot writes it: that quotes `window`, a reserved
+        # word DuckDB refuses as a bare column name (PARTITION BY window)
+        sql = shape.tree.sql(DIALECT)
         if up.updating and _plain_projection(shape):
+            check_ranking(shape, label, WindowNames())
             tail = _stateless(sql, label, context, relation, schema)
             return Built([*stages, *tail.stages], tail.columns, tail.types, tail.schema,
                          None, OP_COLUMN in tail.columns)
         if up.updating:
             what = "windows" if shape.window is not None else "queries"
             raise SQLError(
-                f"{label}: '{source}' is an updating result (GROUP BY without a window); "
+                f"{label}: {_shown(source, context)} is an updating result (GROUP BY without "
+                "a window); "
                 f"{what} over it are not supported: query it directly, or filter in its HAVING"
             )
     else:
         relation, schema, stages = context.table, context.schema, []
         time = context.event_time_field
+    check_ranking(shape, label, window_names)
     if not shape.aggregating:
         tail = _stateless(sql, label, context, relation, schema)
         return Built([*stages, *tail.stages], tail.columns, tail.types, tail.schema,
-                     _passthrough_time(time, tail.columns), False)
+                     _passthrough_time(time, tail.columns), False,
+                     window_names=_not_shadowed(shape.tree, window_names).kept(tail.columns))
     head = _aggregate(shape, label, context, relation, schema, time)
     return Built([*stages, *head.stages], head.columns, head.types, head.schema, head.time,
-                 head.updating, head.keys)
+                 head.updating, head.keys, head.window_names)
+
+
+# A subquery or CTE that aggregates becomes a view of this name (and a number).
+_LIFTED = "__laminar_from"
+
+
+def _view_label(name: str, label: str, context: StreamContext) -> str:
+    lifted = context.lifted.get(name)
+    return f"{label}, in {lifted}" if lifted is not None else f"view {name}"
+
+
+def _shown(name: str, context: StreamContext) -> str:
+    return context.lifted.get(name) or f"'{name}'"
+
+
+def _lift_stateful_parts(
+    tree: exp.Expr, context: StreamContext
+) -> tuple[str, StreamContext] | None:
+    """``tree``'s aggregating FROM subquery or CTEs turned into views of their own.
+
+    ``SELECT … FROM (SELECT … GROUP BY window) QUALIFY …`` (Flink's top-N) and
+    ``WITH per_minute AS (…) SELECT … FROM per_minute`` then plan like a query over a
+    view. Returns the rewritten query and a context that holds the new views, or None
+    when nothing is lifted (the query runs as written).
+    """
+    if not isinstance(tree, exp.Select):
+        return None
+    views, lifted = dict(context.views), dict(context.lifted)
+
+    def lift(body: exp.Expr, shown: str) -> str:
+        name = f"{_LIFTED}{len(views)}"
+        views[name] = body.sql(DIALECT)
+        lifted[name] = shown
+        return name
+
+    def stateful(body: exp.Expr) -> bool:  # at any depth: a lifted body lifts its own
+        return _aggregates_inside(body) or needs_operators(
+            body.sql(DIALECT), replace(context, views=views)
+        )
+
+    renames: dict[str, str] = {}
+    with_ = tree.args.get(WITH_ARG)
+    if with_ is not None and not with_.args.get("recursive"):
+        ctes = list(with_.expressions)
+        bodies = [cte.this.copy() for cte in ctes]
+        if stateful(tree):
+            for cte, body in zip(ctes, bodies, strict=True):  # all, in order: views are macros
+                renames[cte.alias_or_name.lower()] = lift(
+                    _renamed(body, renames), f"the CTE {cte.alias_or_name}"
+                )
+            tree.set(WITH_ARG, None)
+            _renamed(tree, renames)
+    ranked = _ranking_apart(tree)
+    if ranked is not None:
+        tree = ranked
+    from_ = tree.args.get(FROM_ARG)
+    derived = from_.this if from_ is not None else None
+    if (
+        isinstance(derived, exp.Subquery)
+        and not tree.args.get("joins")
+        and stateful(tree)
+    ):
+        shown = "the aggregate" if ranked is not None else "its FROM subquery"
+        table = exp.to_table(lift(derived.this, shown))
+        if derived.alias:
+            table.set("alias", exp.TableAlias(this=exp.to_identifier(derived.alias)))
+        derived.replace(table)
+    if len(views) == len(context.views):
+        return None
+    return tree.sql(DIALECT), replace(context, views=views, lifted=lifted)
+
+
+_RANKING_PARTS = ("qualify", "order", "limit")
+
+
+def _ranking_apart(select: exp.Select) -> exp.Select | None:
+    """A windowed aggregate that ranks or sorts its own rows, as a query over it.
+
+    ``SELECT symbol, COUNT(*) AS n, TUMBLE(…) AS window FROM t GROUP BY symbol, window
+    ORDER BY window, n DESC`` becomes ``SELECT * FROM (the aggregate) ORDER BY window,
+    n DESC``, when ORDER BY and QUALIFY name only the aggregate's output columns. The
+    ranking rules (check_ranking) then apply to it as to any query over windows.
+    """
+    if select.args.get("order") is None and select.args.get("qualify") is None:
+        return None
+    shape = analyse(select.sql(DIALECT))
+    if shape.window is None or any(
+        True for p in select.expressions for _ in p.find_all(exp.Window)
+    ):
+        return None
+    outputs = {p.alias_or_name.lower() for p in select.expressions}
+    for part in ("qualify", "order"):
+        node = select.args.get(part)
+        if node is None:
+            continue
+        for column in node.find_all(exp.Column):
+            head = (column.table or column.name).lower()
+            if head not in outputs:
+                return None
+        if any(a.find_ancestor(exp.Window) is None for a in node.find_all(exp.AggFunc)):
+            return None
+    inner = select.copy()
+    outer = exp.select("*").from_(exp.Subquery(this=inner))
+    for part in _RANKING_PARTS:
+        outer.set(part, select.args.get(part))
+        inner.set(part, None)
+    return outer
+
+
+def _renamed(tree: exp.Expr, renames: dict[str, str]) -> exp.Expr:
+    """``tree`` (changed in place) reading the relations of ``renames`` by their new names,
+    under their old names as aliases."""
+    for table in list(tree.find_all(exp.Table)):
+        if table.db or not table.name:
+            continue
+        new = renames.get(table.name if table.this.quoted else table.name.lower())
+        if new is not None:
+            replacement = exp.to_table(new)
+            alias = table.alias or table.name
+            replacement.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
+            table.replace(replacement)
+    return tree
 
 
 def _stateless(
@@ -308,7 +520,32 @@ def _aggregate(
             out_time = "window_end - INTERVAL 1 MICROSECOND"
     keys = _visible_keys(shape) if operator.updating else None
     return Built([pre_query, operator], list(operator.columns), list(operator.types),
-                 operator.schema, out_time, operator.updating, keys)
+                 operator.schema, out_time, operator.updating, keys,
+                 _window_names(window, operator.columns))
+
+
+def _window_names(window: WindowSpec | None, columns: Sequence[str]) -> WindowNames:
+    """How a query over a window operator's rows may name their window.
+
+    Windows close in the order of their ends, all windows with one end at once. The
+    windows of TUMBLE and HOP have one length, so their starts order them as well, and
+    the struct ``{start, end}`` too; SESSION windows vary in length: only the end
+    orders them, and the start does not even keep a window's rows together."""
+    if window is None:
+        return WindowNames()
+    present = {c.lower() for c in columns}
+    fixed = window.kind != "session"
+    partition: set[str] = set()
+    order: set[str] = set()
+    if window.alias is not None and window.alias in present:
+        alias = window.alias
+        partition.update({alias, f"{alias}.end"} | ({f"{alias}.start"} if fixed else set()))
+        order.update({f"{alias}.end"} | ({alias, f"{alias}.start"} if fixed else set()))
+    for bound in ("start", "end"):
+        if f"window_{bound}" in present and (fixed or bound == "end"):
+            partition.add(f"window_{bound}")
+            order.add(f"window_{bound}")
+    return WindowNames(frozenset(partition), frozenset(order))
 
 
 def _visible_keys(shape: QueryShape) -> list[str] | None:

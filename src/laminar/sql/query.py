@@ -40,7 +40,8 @@ DIALECT = "duckdb"
 WINDOW_FUNCTIONS = ("TUMBLE", "HOP", "SESSION")
 # SESSION is a keyword to sqlglot (SESSION_USER…): the call is renamed before parsing.
 _SESSION_CALL = "LAMINAR_SESSION"
-_FROM = "from_" if "from_" in exp.Select.arg_types else "from"  # renamed in sqlglot 28
+FROM_ARG = "from_" if "from_" in exp.Select.arg_types else "from"  # renamed in sqlglot 28
+WITH_ARG = "with_" if "with_" in exp.Select.arg_types else "with"
 
 @dataclass
 class QueryShape:
@@ -98,7 +99,7 @@ def analyse(sql: str) -> QueryShape:
     shape.window_functions = any(True for _ in tree.find_all(exp.Window))
     if select is None:
         return shape
-    from_ = select.args.get(_FROM)
+    from_ = select.args.get(FROM_ARG)
     if from_ is not None and isinstance(from_.this, exp.Table) and not select.args.get("joins"):
         shape.source = _table_name(from_.this)
     shape.has_join = bool(select.args.get("joins"))
@@ -310,7 +311,7 @@ def aggregate_sql(shape: QueryShape, relation: str) -> AggregateSQL:
         else:
             select.set("group", None)
     select.set("where", None)
-    select.set(_FROM, exp.From(this=exp.to_table(relation)))
+    select.set(FROM_ARG, exp.From(this=exp.to_table(relation)))
     for key_expr in key_exprs:
         select.append("expressions", key_expr)
     if window is not None:

@@ -9,7 +9,7 @@ plain queries (``laminar.sql.plain``) never loads one.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -36,6 +36,28 @@ class Built:
     time: str | None  # SQL over the output giving each row's event time; None: arrival
     updating: bool
     keys: list[str] | None = None  # output columns naming a group of an updating result
+    window_names: WindowNames = field(default_factory=lambda: WindowNames())
+
+
+@dataclass(frozen=True)
+class WindowNames:
+    """How a query over a windowed result may name its window, as lower-case column
+    references ("window", "window.end", "window_end"…; see planner.check_ranking).
+
+    ``partition``: rows that agree on one of these always come out in the same batch.
+    ``order``: those whose ascending order is the order windows come out in.
+    """
+
+    partition: frozenset[str] = frozenset()
+    order: frozenset[str] = frozenset()
+
+    def kept(self, columns: Sequence[str]) -> WindowNames:
+        """The names still there among ``columns`` (a query's output), and not renamed."""
+        present = {c.lower() for c in columns}
+        return WindowNames(
+            frozenset(k for k in self.partition if k.split(".")[0] in present),
+            frozenset(k for k in self.order if k.split(".")[0] in present),
+        )
 
 
 class StagedQuery:
