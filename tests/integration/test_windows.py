@@ -278,6 +278,31 @@ def test_rankings_that_depend_on_batching_are_refused(query: str, message: str) 
         engine.execute(query)
 
 
+async def test_a_stream_joined_with_a_file_is_aggregated_through_a_view(tmp_path: Path) -> None:
+    names = tmp_path / "names.csv"
+    names.write_text("symbol,name\nA,Alpha\nB,Beta\n")
+    ddl = TRADES + (
+        "CREATE VIEW named AS SELECT t.*, n.name FROM trades t "
+        f"JOIN read_csv('{names}') n ON t.symbol = n.symbol;"
+    )
+    rows = await run_json(
+        Stream(*TRADES_STREAM), ddl,
+        "SELECT name, COUNT(*) AS n, TUMBLE(INTERVAL '10' SECOND) AS window FROM named "
+        "GROUP BY name, window",
+    )
+    assert [(r["name"], r["n"], r["window"]["start"][14:19]) for r in rows] == [
+        ("Alpha", 2, "00:00"), ("Beta", 1, "00:00"), ("Alpha", 1, "00:10"),
+        ("Beta", 1, "00:10"), ("Alpha", 1, "00:20"),
+    ]
+    engine = Engine(env={})
+    engine.execute(TRADES.replace("{url}", "http://127.0.0.1:9/"))
+    with pytest.raises(SQLError, match="join them in a view"):
+        engine.execute(
+            f"SELECT n.name, COUNT(*) FROM trades t JOIN read_csv('{names}') n "
+            "ON t.symbol = n.symbol GROUP BY n.name"
+        )
+
+
 async def test_late_events_are_dropped_and_counted() -> None:
     stream = Stream(trade(1, "A", 1, 1, 10), trade(2, "A", 1, 1, 30), trade(3, "A", 1, 1, 5))
     async with SSEServer(stream) as server:

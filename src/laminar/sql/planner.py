@@ -41,6 +41,7 @@ from laminar.sql.query import (
     parse,
     referenced_columns,
     relations,
+    table_name,
 )
 from laminar.sql.staged import Built as Built
 from laminar.sql.staged import StagedQuery as StagedQuery
@@ -191,8 +192,8 @@ def _stream_reads(tree: exp.Expr, context: StreamContext, seen: set[str]) -> int
     count = 0
     ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     for table in tree.find_all(exp.Table):
-        name = table.name if table.this is not None and table.this.quoted else table.name.lower()
-        if name in ctes or table.db:
+        name = table_name(table)
+        if not name or name in ctes or table.db:  # a table function, a CTE, system.*
             continue
         if name == context.table:
             count += 1
@@ -239,11 +240,17 @@ def build(sql: str, label: str, context: StreamContext) -> Built:
         return _stateless(sql, label, context, context.table, context.schema)
     source = shape.source
     if source is None:
+        join = (
+            " To aggregate the stream joined with a file or table, join them in a view "
+            "(CREATE VIEW enriched AS SELECT … FROM trades JOIN read_csv('…') …) and "
+            "aggregate the view."
+            if shape.has_join else ""
+        )
         raise SQLError(
             f"{label}: an aggregate or a query over an aggregating view reads one relation "
             "(FROM <stream or view>); joins and subqueries of streams are not supported. "
             "Supported: filters, projections, windows (TUMBLE, HOP, SESSION) and GROUP BY "
-            "over one stream"
+            f"over one stream.{join}"
         )
     window_names = WindowNames()
     if source in upstream_views:
@@ -391,9 +398,9 @@ def _renamed(tree: exp.Expr, renames: dict[str, str]) -> exp.Expr:
     """``tree`` (changed in place) reading the relations of ``renames`` by their new names,
     under their old names as aliases."""
     for table in list(tree.find_all(exp.Table)):
-        if table.db or not table.name:
+        if table.db:
             continue
-        new = renames.get(table.name if table.this.quoted else table.name.lower())
+        new = renames.get(table_name(table))
         if new is not None:
             replacement = exp.to_table(new)
             alias = table.alias or table.name

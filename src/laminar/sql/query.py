@@ -101,7 +101,7 @@ def analyse(sql: str) -> QueryShape:
         return shape
     from_ = select.args.get(FROM_ARG)
     if from_ is not None and isinstance(from_.this, exp.Table) and not select.args.get("joins"):
-        shape.source = _table_name(from_.this)
+        shape.source = table_name(from_.this)
     shape.has_join = bool(select.args.get("joins"))
     shape.has_distinct = select.args.get("distinct") is not None
     group = select.args.get("group")
@@ -127,7 +127,7 @@ def analyse(sql: str) -> QueryShape:
 def reads_relation_twice(tree: exp.Expr, names: set[str]) -> bool:
     """True when ``tree`` names any relation of ``names`` more than once (self-join…)."""
     ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
-    seen = [_table_name(t) for t in tree.find_all(exp.Table)]
+    seen = [table_name(t) for t in tree.find_all(exp.Table)]
     hits = [n for n in seen if n in names and n not in ctes]
     return len(hits) > 1
 
@@ -137,7 +137,7 @@ def relations(tree: exp.Expr) -> list[str]:
     ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     names: list[str] = []
     for table in tree.find_all(exp.Table):
-        name = _table_name(table)
+        name = table_name(table)
         if name and name not in ctes and name not in names:
             names.append(name)
     return names
@@ -169,7 +169,7 @@ def rename_relations(sql: str, renames: dict[str, str]) -> str:
     """``sql`` with every relation named in ``renames`` read under its new name."""
     tree = parse(sql)
     for table in list(tree.find_all(exp.Table)):
-        new = renames.get(_table_name(table))
+        new = renames.get(table_name(table))
         if new is not None:
             alias = table.alias
             replacement = exp.to_table(_quote(new))
@@ -442,7 +442,7 @@ def _is_window_key(key: exp.Expr, window: WindowSpec | None) -> bool:
     )
 
 
-def _table_name(table: exp.Table) -> str:
+def table_name(table: exp.Table) -> str:
     """``schema.name`` as DuckDB resolves it; "" for a table function (read_json(…))."""
     if not isinstance(table.this, exp.Identifier):
         return ""
