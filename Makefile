@@ -19,7 +19,7 @@ test: $(STAMP)
 	$(BIN)/pytest -q
 
 test-long: $(STAMP)
-	LAMINAR_TEST_LONG=1 $(BIN)/pytest -q -m ''
+	LAMINAR_TEST_LONG=1 $(BIN)/pytest -q -m '' -o timeout=1200  # a property test's 10x examples outlast 60 s
 
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-LONG = os.environ.get("LAMINAR_TEST_LONG") == "1"
+LONG = os.environ.get("LAMINAR_TEST_LONG") == "1"  # the Makefile also lifts the timeout
 LONG_FACTOR = 10
 
 

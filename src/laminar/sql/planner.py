@@ -13,9 +13,14 @@ them) is two operators in a row; the second reads the first one's rows, whose
 event time is their window's end (minus a microsecond, so that a per-minute
 window falls inside its hour).
 
+An aggregating subquery in FROM, or a CTE, is planned as a view of its own
+(``_lift_stateful_parts``), so Flink's nested top-N queries plan like views.
+
 Checks are structural (laminar.sql.query): what depends on how the stream is
 cut into micro-batches — ORDER BY, OFFSET, window functions, aggregates hidden
-in subqueries, a stream read twice — is refused with the reason.
+in WHERE or select-list subqueries, a stream read twice — is refused with the
+reason. Over a windowed result, window functions partitioned by the window and
+an ORDER BY that starts with it are exact, and allowed (``check_ranking``).
 """
 
 from __future__ import annotations

@@ -25,20 +25,6 @@ if TYPE_CHECKING:  # the stages that are not a BatchQuery (not loaded for plain 
 JSON_SLICE_ROWS = 65_536  # rows turned into JSON texts at a time
 
 
-@dataclass
-class Built:
-    """A planned chain: its stages and what its output rows are."""
-
-    stages: list[BatchQuery | AggregateOperator]
-    columns: list[str]
-    types: list[str]
-    schema: pa.Schema
-    time: str | None  # SQL over the output giving each row's event time; None: arrival
-    updating: bool
-    keys: list[str] | None = None  # output columns naming a group of an updating result
-    window_names: WindowNames = field(default_factory=lambda: WindowNames())
-
-
 @dataclass(frozen=True)
 class WindowNames:
     """How a query over a windowed result may name its window, as lower-case column
@@ -52,12 +38,26 @@ class WindowNames:
     order: frozenset[str] = frozenset()
 
     def kept(self, columns: Sequence[str]) -> WindowNames:
-        """The names still there among ``columns`` (a query's output), and not renamed."""
+        """The names whose column is still among ``columns`` (a query's output)."""
         present = {c.lower() for c in columns}
         return WindowNames(
             frozenset(k for k in self.partition if k.split(".")[0] in present),
             frozenset(k for k in self.order if k.split(".")[0] in present),
         )
+
+
+@dataclass
+class Built:
+    """A planned chain: its stages and what its output rows are."""
+
+    stages: list[BatchQuery | AggregateOperator]
+    columns: list[str]
+    types: list[str]
+    schema: pa.Schema
+    time: str | None  # SQL over the output giving each row's event time; None: arrival
+    updating: bool
+    keys: list[str] | None = None  # output columns naming a group of an updating result
+    window_names: WindowNames = field(default_factory=WindowNames)
 
 
 class StagedQuery:
