@@ -125,29 +125,39 @@ def check_ranking(shape: QueryShape, label: str, names: WindowNames) -> None:
         "; to rank or sort the rows of each window, query a windowed result: "
         "PARTITION BY window in OVER (…), ORDER BY window first"
     )
-    names = _not_shadowed(top, names)
     usable = bool(names.partition) and not shape.aggregating
-    if shape.has_order and (not usable or not _orders_by_window(top, names.order)):
+    names = _not_shadowed(top, names)
+    if shape.has_order and not usable:
         raise SQLError(
             f"{label}: this query sorts the stream (ORDER BY), which never ends; rows "
-            "come in arrival order, and windows come out in window order"
-            + (hint if not usable else
-               ": sort each window's rows with ORDER BY window (or its end) first")
+            "come in arrival order, and windows come out in window order" + hint
         )
-    if shape.window_functions:
-        for node in top.find_all(exp.Window):
-            partition = node.args.get("partition_by") or []
-            if not (
-                usable
-                and node.find_ancestor(exp.Select) is top
-                and any(_window_key(key) & names.partition for key in partition)
-            ):
-                raise SQLError(
-                    f"{label}: this query uses a window function over the stream (OVER …), "
-                    "whose rows would depend on the micro-batching; group by a window "
-                    "instead (TUMBLE, HOP or SESSION)"
-                    + (hint if not usable else ": partition it by the window")
-                )
+    if shape.has_order and not _orders_by_window(top, names.order):
+        raise SQLError(
+            f"{label}: this ORDER BY does not start with the window, so it would sort only "
+            "what each batch holds: start it with the window, ascending "
+            f"({_spellings(names.order)})"
+        )
+    for node in top.find_all(exp.Window):
+        if not usable:
+            raise SQLError(
+                f"{label}: this query uses a window function over the stream (OVER …), "
+                "whose rows would depend on the micro-batching; group by a window "
+                "instead (TUMBLE, HOP or SESSION)" + hint
+            )
+        partition = node.args.get("partition_by") or []
+        if node.find_ancestor(exp.Select) is not top or not any(
+            _window_key(key) & names.partition for key in partition
+        ):
+            raise SQLError(
+                f"{label}: this window function (OVER …) is not partitioned by the window, "
+                "so its rows would depend on the micro-batching: partition it by the "
+                f"window ({_spellings(names.partition)})"
+            )
+
+
+def _spellings(keys: frozenset[str]) -> str:
+    return " or ".join(sorted(keys)) or "an output column takes the window's name"
 
 
 def _not_shadowed(top: exp.Expr, names: WindowNames) -> WindowNames:
