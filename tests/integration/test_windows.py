@@ -376,6 +376,12 @@ def test_refusals_name_what_is_supported() -> None:
         engine.execute(
             "SELECT COUNT(*), TUMBLE(volume, INTERVAL '1' SECOND) AS w FROM trades GROUP BY w"
         )
+    with pytest.raises(SQLError, match=r"'symbl' is not a column of trades — did you mean "
+                       r"'symbol'\? \(its columns: symbol, price, volume, ts\)"):
+        engine.execute("SELECT symbl, COUNT(*) AS n, TUMBLE(INTERVAL '1' SECOND) AS w "
+                       "FROM trades GROUP BY symbl, w")
+    with pytest.raises(SQLError, match="'prce' is not a column of trades"):
+        engine.execute("SELECT symbol, SUM(prce) FROM trades GROUP BY symbol")
     with pytest.raises(SQLError, match="its FROM subquery is an updating result"):
         engine.execute("SELECT * FROM (SELECT symbol, COUNT(*) FROM trades GROUP BY symbol)")
     with pytest.raises(SQLError, match="the CTE n is an updating result"):

@@ -25,12 +25,14 @@ an ORDER BY that starts with it are exact, and allowed (``check_ranking``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import pyarrow as pa
 from sqlglot import exp
 
+from laminar._suggest import did_you_mean
 from laminar.errors import SQLError
 from laminar.runtime.operators.aggregate import OP_COLUMN, AggregateOperator, AggregateSpec
 from laminar.runtime.time import Clock, wall_clock
@@ -505,7 +507,10 @@ def _aggregate(
     for part in ("group", "having", "order", "limit", "distinct"):
         pre.set(part, None)
     pre_sql = pre.sql(DIALECT)
-    pre_query = BatchQuery(pre_sql, relation, schema, views, partitions=1, statement=label)
+    try:
+        pre_query = BatchQuery(pre_sql, relation, schema, views, partitions=1, statement=label)
+    except SQLError as exc:
+        raise _with_columns(exc, source, available) from exc
     if time is not None:
         kind = pre_query.types[-1]
         if not kind.startswith("TIMESTAMP"):
@@ -531,6 +536,9 @@ def _aggregate(
     )
     try:
         operator = AggregateOperator(spec, context.clock)
+    except SQLError as exc:
+        pre_query.close()
+        raise _with_columns(exc, source, available) from exc
     except Exception:
         pre_query.close()
         raise
@@ -544,6 +552,26 @@ def _aggregate(
     return Built([pre_query, operator], list(operator.columns), list(operator.types),
                  operator.schema, out_time, operator.updating, keys,
                  _window_names(window, operator.columns))
+
+
+# DuckDB's words for an unknown column; its candidates are the operator's own columns
+_UNKNOWN_COLUMN = re.compile(r'Referenced column "([^"]+)" not found in FROM clause!.*', re.S)
+
+
+def _with_columns(exc: SQLError, source: str, available: Sequence[str]) -> SQLError:
+    """``exc`` naming the columns of the aggregate's source, not the internal ones DuckDB
+    offers as candidates (an aggregate binds over the rows its operator keeps)."""
+    found = _UNKNOWN_COLUMN.search(exc.message)
+    if found is None:
+        return exc
+    name = found.group(1)
+    listed = ", ".join(c for c in available if not c.startswith("__laminar"))
+    message = (
+        exc.message[: found.start()]
+        + f"column '{name}' is not a column of {source}{did_you_mean(name, available)} "
+        f"(its columns: {listed})"
+    )
+    return SQLError(message, line=exc.line, column=exc.column)
 
 
 def _window_names(window: WindowSpec | None, columns: Sequence[str]) -> WindowNames:
