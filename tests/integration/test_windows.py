@@ -267,7 +267,11 @@ async def test_a_cte_that_aggregates_plans_like_a_view() -> None:
         ("SELECT symbol, COUNT(*) AS n, TUMBLE(INTERVAL '10' SECOND) AS window FROM trades "
          "GROUP BY symbol, window ORDER BY n", "start it with the window"),
         ("SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol ORDER BY n",
-         "query a windowed result"),
+         "for a live top N of an updating result, QUALIFY"),
+        ("SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol "
+         "QUALIFY rank() OVER (ORDER BY COUNT(*)) <= 3", "not COUNT"),
+        ("SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol "
+         "QUALIFY rank() OVER (ORDER BY volume) <= 3", "not 'volume'"),
         ("SELECT symbol, rank() OVER (PARTITION BY window ORDER BY COUNT(*)) AS r, "
          "TUMBLE(INTERVAL '10' SECOND) AS window FROM trades GROUP BY symbol, window",
          "query a windowed result"),
@@ -339,6 +343,23 @@ async def test_updating_result_deletes_a_group_leaving_having() -> None:
         "HAVING SUM(price) > 0"
     )
     assert [(r["total"], r["op"]) for r in rows] == [(5.0, "c"), (5.0, "d"), (15.0, "c")]
+
+
+async def test_a_live_top_n_of_an_updating_result() -> None:
+    # the leader by volume, event by event: groups the event did not touch leave and enter
+    ddl = TRADES.replace("buffer_timeout_ms = 10", "buffer_size = 1")
+    rows = await run_json(
+        Stream(*TRADES_STREAM), ddl,
+        "SELECT symbol, SUM(volume) AS volume FROM trades GROUP BY symbol "
+        "QUALIFY row_number() OVER (ORDER BY volume DESC, symbol) <= 1",
+    )
+    assert [(r["symbol"], r["volume"], r["op"]) for r in rows] == [
+        ("A", 1, "c"),
+        ("A", 1, "d"), ("B", 2, "c"),  # B (2) passes A (1)
+        ("A", 4, "c"), ("B", 2, "d"),
+        ("A", 8, "u"),
+        ("A", 14, "u"),  # B's 5 (7 in all) changed nothing
+    ]
 
 
 async def test_cascading_windows_over_a_windowed_view() -> None:

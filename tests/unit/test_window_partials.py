@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from tests.support.examples import examples
 
@@ -205,6 +205,9 @@ UPDATING = {
     "global": "SELECT COUNT(*) AS n, MIN(price) AS low, AVG(amount) AS mean_amount "
               "FROM trades",
     "distinct": "SELECT DISTINCT symbol FROM trades",
+    # a live top 2: groups the batch did not touch enter and leave it
+    "top": "SELECT symbol, SUM(price) AS total, COUNT(*) AS n FROM trades GROUP BY symbol "
+           "QUALIFY row_number() OVER (ORDER BY total DESC, symbol) <= 2",
 }
 
 
@@ -216,6 +219,8 @@ def truth(sql: str, rows: list[Row]) -> list[tuple[Any, ...]]:
 
 @settings(deadline=None, max_examples=examples(60))
 @given(events, st.lists(st.integers(0, 60), max_size=8), st.sampled_from(sorted(UPDATING)))
+# C alone in a batch ranks first among the groups it touched, not among all of them
+@example([("A", 10, "1.000", 1), ("B", 5, "1.000", 2), ("C", 1, "1.000", 3)], [1, 2], "top")
 def test_updating_partials_after_every_batch_equal_one_group_by(
     rows: list[Row], cuts: list[int], name: str
 ) -> None:

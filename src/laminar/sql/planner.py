@@ -130,9 +130,12 @@ def check_ranking(shape: QueryShape, label: str, names: WindowNames) -> None:
     usable = bool(names.partition) and not shape.aggregating
     names = _not_shadowed(top, names)
     if shape.has_order and not usable:
+        updating = shape.aggregating and shape.window is None
         raise SQLError(
             f"{label}: this query sorts the stream (ORDER BY), which never ends; rows "
-            "come in arrival order, and windows come out in window order" + hint
+            "come in arrival order, and windows come out in window order"
+            + ("; for a live top N of an updating result, QUALIFY row_number() OVER "
+               "(ORDER BY … DESC) <= N" if updating else hint)
         )
     if shape.has_order and not _orders_by_window(top, names.order):
         raise SQLError(
@@ -251,6 +254,7 @@ def build(sql: str, label: str, context: StreamContext) -> Built:
     shape = check_streamable(sql, label, context)
     if shape.has_distinct and not shape.group_keys and shape.aggregating:
         shape = _distinct_as_group_by(shape)
+    live_top = _live_qualify(shape, label)
     upstream_views = [r for r in relations(shape.tree) if is_stateful(r, context)]
     if not shape.aggregating and not upstream_views:
         check_ranking(shape, label, WindowNames())
@@ -299,7 +303,7 @@ def build(sql: str, label: str, context: StreamContext) -> Built:
         return Built([*stages, *tail.stages], tail.columns, tail.types, tail.schema,
                      _passthrough_time(time, tail.columns), False,
                      window_names=_not_shadowed(shape.tree, window_names).kept(tail.columns))
-    head = _aggregate(shape, label, context, relation, schema, time)
+    head = _aggregate(shape, label, context, relation, schema, time, live_top)
     return Built([*stages, *head.stages], head.columns, head.types, head.schema, head.time,
                  head.updating, head.keys, head.window_names)
 
@@ -372,6 +376,36 @@ def _lift_stateful_parts(
     if len(views) == len(context.views):
         return None
     return tree.sql(DIALECT), replace(context, views=views, lifted=lifted)
+
+
+def _live_qualify(shape: QueryShape, label: str) -> str | None:
+    """An updating result's QUALIFY (a live top N), taken out of ``shape.tree``.
+
+    The operator ranks every group of the current result after each batch and sends
+    what entered, changed or left (``AggregateOperator._changes``). The QUALIFY can
+    only name the result's own columns: it runs over the result.
+    """
+    tree = shape.tree
+    node = tree.args.get("qualify")
+    if node is None or not shape.aggregating or shape.window is not None:
+        return None
+    outputs = {p.alias_or_name.lower() for p in tree.expressions}
+    unknown = sorted({c.name for c in node.find_all(exp.Column)
+                      if (c.table or c.name).lower() not in outputs})
+    aggregates = [  # sum(volume) OVER (…) is a window function over the result: fine
+        a for a in node.find_all(exp.AggFunc)
+        if not (isinstance(a.parent, exp.Window) and a.parent.this is a)
+    ]
+    if unknown or aggregates:
+        named = ", ".join(f"'{n}'" for n in unknown) or aggregates[0].sql(DIALECT)
+        raise SQLError(
+            f"{label}: the QUALIFY of an updating result ranks its rows, so it names their "
+            f"columns (its select list's aliases), not {named}: e.g. SUM(volume) AS volume, "
+            "then QUALIFY row_number() OVER (ORDER BY volume DESC) <= 10"
+        )
+    tree.set("qualify", None)
+    shape.window_functions = any(True for _ in tree.find_all(exp.Window))
+    return node.this.sql(DIALECT)
 
 
 _RANKING_PARTS = ("qualify", "order", "limit")
@@ -465,6 +499,7 @@ def _aggregate(
     relation: str,
     schema: pa.Schema,
     time: str | None,
+    qualify: str | None = None,
 ) -> Built:
     window = shape.window
     if window is not None and window.time_column is not None:
@@ -533,6 +568,7 @@ def _aggregate(
         idle_us=context.idle_timeout_ms * 1000,
         memory_limit_mb=context.memory_limit_mb,
         spill_dir=context.spill_dir,
+        qualify=qualify,
     )
     try:
         operator = AggregateOperator(spec, context.clock)

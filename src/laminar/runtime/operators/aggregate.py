@@ -76,6 +76,8 @@ class AggregateSpec:
     idle_us: int = 1_000_000
     memory_limit_mb: int = 1024
     spill_dir: str | None = None
+    # An updating result's QUALIFY (a live top N): over all of its groups, every batch
+    qualify: str | None = None
 
 
 class AggregateOperator:
@@ -408,14 +410,19 @@ class AggregateOperator:
     # -- updating results --------------------------------------------------------------
 
     def _changes(self, rows: pa.Table) -> pa.Table:
-        """The groups this batch touched, diffed against what was emitted for them."""
+        """The groups this batch touched, diffed against what was emitted for them.
+
+        With a QUALIFY (a live top N) a group the batch did not touch can enter or
+        leave the result, so every group is ranked and diffed, every batch.
+        """
         spec = self.spec
         sql = spec.sql
         con = self.con
         keys = sql.keys
+        whole = spec.qualify is not None or not keys
         con.register(INPUT, rows)
         try:
-            if keys:
+            if not whole:
                 touched = ", ".join(
                     f"({expr}) AS {name}" for expr, name in zip(spec.key_exprs, keys, strict=True)
                 )
@@ -430,9 +437,12 @@ class AggregateOperator:
                 closed = f"SELECT * FROM {ROWS} SEMI JOIN __laminar_touched AS t ON {match}"
             else:
                 closed = f"SELECT * FROM {ROWS}"
+            final = self._final_sql
+            if spec.qualify is not None:
+                final = f"SELECT * FROM ({final}) AS __laminar_result QUALIFY {spec.qualify}"
             _exec(con,
                 f"CREATE OR REPLACE TEMP TABLE __laminar_new AS WITH {CLOSED} AS ({closed}) "
-                f"{self._final_sql}"
+                f"{final}"
             )
             on = " AND ".join(f"n.{k} IS NOT DISTINCT FROM e.{k}" for k in keys) or "TRUE"
             visible = [c for c in self.columns if c != OP_COLUMN]
@@ -442,10 +452,10 @@ class AggregateOperator:
             ) or "FALSE"
             order = ", ".join(f"{k} NULLS FIRST" for k in keys) or "1"
             gone_from = (
-                f"{EMITTED} AS e SEMI JOIN __laminar_touched AS t ON "
+                f"{EMITTED} AS e"
+                if whole
+                else f"{EMITTED} AS e SEMI JOIN __laminar_touched AS t ON "
                 + " AND ".join(f"e.{k} IS NOT DISTINCT FROM t.{k}" for k in keys)
-                if keys
-                else f"{EMITTED} AS e"
             )
             changes = con.sql(
                 f"""SELECT {cols}, {OP_COLUMN} FROM (
@@ -459,7 +469,7 @@ class AggregateOperator:
                         ANTI JOIN __laminar_new AS n ON {on}
                 ) ORDER BY {order}"""
             ).to_arrow_table()
-            if keys:
+            if not whole:
                 _exec(con,
                     f"DELETE FROM {EMITTED} AS e WHERE EXISTS (SELECT 1 FROM __laminar_touched "
                     "AS t WHERE "
@@ -489,7 +499,7 @@ class AggregateOperator:
         meaning = repr((
             self._final_sql, spec.sql, spec.window, spec.time_mode, spec.key_exprs,
             list(zip(layout.columns, map(str, layout.types), strict=True)),
-        ))
+        ) + ((spec.qualify,) if spec.qualify is not None else ()))
         return hashlib.sha256(meaning.encode()).hexdigest()[:16]
 
     def misfit(self, state: bytes) -> str | None:
