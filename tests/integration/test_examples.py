@@ -262,6 +262,26 @@ async def test_windows_top_n(demo: str) -> None:
     assert [(_second(r["window_start"]), r["symbol"], r["volume"]) for r in ranked] == expected
 
 
+async def test_windows_live_leaderboard(demo: str) -> None:
+    _, changes = await run_example("windows_live_leaderboard.sql", demo)
+    board: dict[str, int] = {}
+    for change in changes:  # a consumer keeping the board up to date
+        if change["op"] == "d":
+            del board[change["symbol"]]
+        else:
+            assert (change["op"] == "c") == (change["symbol"] not in board)
+            board[change["symbol"]] = change["volume"]
+        assert len(board) <= 3
+    assert any(c["op"] == "d" for c in changes)  # symbols left the top three as others passed
+    # the board at the end is the top three of the whole feed
+    _, every = await run_example("windows_top_symbols.sql", demo)
+    totals: dict[str, int] = {}
+    for change in every:  # the same 5,000 events, every symbol (HAVING aside)
+        totals[change["symbol"]] = change["volume"]
+    top = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+    assert sorted(board.items()) == sorted(top)
+
+
 async def test_windows_cascade(demo: str) -> None:
     *_, rows = await run_example("windows_cascade.sql", demo)
     assert [_second(r["window"]["start"]) for r in rows] == [0, 10, 20]

@@ -355,8 +355,8 @@ async def test_a_live_top_n_of_an_updating_result() -> None:
     )
     assert [(r["symbol"], r["volume"], r["op"]) for r in rows] == [
         ("A", 1, "c"),
-        ("A", 1, "d"), ("B", 2, "c"),  # B (2) passes A (1)
-        ("A", 4, "c"), ("B", 2, "d"),
+        ("A", 1, "d"), ("B", 2, "c"),  # B (2) passes A (1); what leaves goes first
+        ("B", 2, "d"), ("A", 4, "c"),
         ("A", 8, "u"),
         ("A", 14, "u"),  # B's 5 (7 in all) changed nothing
     ]

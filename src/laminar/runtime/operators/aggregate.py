@@ -451,6 +451,8 @@ class AggregateOperator:
                 f"n.{_quote(c)} IS DISTINCT FROM e.{_quote(c)}" for c in visible
             ) or "FALSE"
             order = ", ".join(f"{k} NULLS FIRST" for k in keys) or "1"
+            if spec.qualify is not None:  # what left first: a top N never shows N + 1 rows
+                order = f"{OP_COLUMN} <> 'd', {order}"
             gone_from = (
                 f"{EMITTED} AS e"
                 if whole
