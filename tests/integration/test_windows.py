@@ -362,6 +362,24 @@ async def test_a_live_top_n_of_an_updating_result() -> None:
     ]
 
 
+async def test_select_star_over_an_updating_view_passes_its_changes() -> None:
+    stream = Stream(trade(1, "A", 1, 1, 1), trade(2, "B", 1, 1, 2), trade(3, "A", 1, 1, 3))
+    ddl = TRADES.replace("buffer_timeout_ms = 10", "buffer_size = 1") + (
+        "CREATE VIEW per_symbol AS SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol;"
+    )
+    rows = await run_json(stream, ddl, "SELECT * FROM per_symbol")
+    assert [(r["symbol"], r["n"], r["op"]) for r in rows] == [
+        ("A", 1, "c"), ("B", 1, "c"), ("A", 2, "u")
+    ]
+    engine = Engine(env={})
+    engine.execute(ddl.replace("{url}", "http://127.0.0.1:9/"))
+    [running] = engine.execute("SELECT * FROM per_symbol")
+    assert running.query.keys == ["symbol"]  # a terminal updates its lines in place
+    running.close()
+    with pytest.raises(SQLError, match="only its columns as they are"):
+        engine.execute("SELECT * FROM per_symbol WHERE n > 1")
+
+
 async def test_cascading_windows_over_a_windowed_view() -> None:
     events = [trade(i + 1, "A", float(i), 1, i * 5) for i in range(30)]  # 0..145 s
     async with SSEServer(Stream(*events)) as server:

@@ -285,14 +285,15 @@ def build(sql: str, label: str, context: StreamContext) -> Built:
         if up.updating and _plain_projection(shape):
             check_ranking(shape, label, WindowNames())
             tail = _stateless(sql, label, context, relation, schema)
+            keys = up.keys if up.keys and set(up.keys) <= set(tail.columns) else None
             return Built([*stages, *tail.stages], tail.columns, tail.types, tail.schema,
-                         None, OP_COLUMN in tail.columns)
+                         None, OP_COLUMN in tail.columns, keys)
         if up.updating:
             what = "windows" if shape.window is not None else "queries"
             raise SQLError(
                 f"{label}: {_shown(source, context)} is an updating result (GROUP BY without "
-                "a window); "
-                f"{what} over it are not supported: query it directly, or filter in its HAVING"
+                f"a window); {what} over it are not supported, only its columns as they are "
+                "(SELECT *, or a list that keeps op) without WHERE: filter in its HAVING"
             )
     else:
         relation, schema, stages = context.table, context.schema, []
@@ -651,14 +652,17 @@ def _visible_keys(shape: QueryShape) -> list[str] | None:
 
 
 def _plain_projection(shape: QueryShape) -> bool:
-    """A SELECT of columns (renamed or cast) without WHERE: safe over a changelog."""
+    """A SELECT of columns (renamed or cast), ``op`` among them (or a bare ``*``), without
+    WHERE: safe over a changelog."""
     tree = shape.tree
     return (
         isinstance(tree, exp.Select)
         and not shape.aggregating
         and tree.args.get("where") is None
         and any(
-            isinstance(e, exp.Column) and e.name.lower() == OP_COLUMN for e in tree.expressions
+            (isinstance(e, exp.Column) and e.name.lower() == OP_COLUMN)
+            or (isinstance(e, exp.Star) and not any(e.args.values()))
+            for e in tree.expressions
         )
     )
 
