@@ -270,6 +270,8 @@ async def test_a_cte_that_aggregates_plans_like_a_view() -> None:
          "for a live top N of an updating result, QUALIFY"),
         ("SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol "
          "QUALIFY rank() OVER (ORDER BY COUNT(*)) <= 3", "not COUNT"),
+        ("SELECT symbol, COUNT(*) AS n, TUMBLE(INTERVAL '10' SECOND) AS w FROM trades "
+         "GROUP BY symbol, w QUALIFY COUNT(*) > 1", "a condition on an aggregate goes in HAVING"),
         ("SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol "
          "QUALIFY rank() OVER (ORDER BY volume) <= 3", "not 'volume'"),
         ("SELECT symbol, rank() OVER (PARTITION BY window ORDER BY COUNT(*)) AS r, "

@@ -255,6 +255,13 @@ def build(sql: str, label: str, context: StreamContext) -> Built:
     if shape.has_distinct and not shape.group_keys and shape.aggregating:
         shape = _distinct_as_group_by(shape)
     live_top = _live_qualify(shape, label)
+    if shape.aggregating and shape.tree.args.get("qualify") is not None:
+        raise SQLError(  # a windowed aggregate's QUALIFY that _ranking_apart could not take
+            f"{label}: the QUALIFY of a windowed aggregate runs over its rows, so it names "
+            "their columns (its select list's aliases), as in QUALIFY row_number() OVER "
+            "(PARTITION BY window ORDER BY n DESC) <= 3; a condition on an aggregate goes "
+            "in HAVING"
+        )
     upstream_views = [r for r in relations(shape.tree) if is_stateful(r, context)]
     if not shape.aggregating and not upstream_views:
         check_ranking(shape, label, WindowNames())
