@@ -424,7 +424,8 @@ def test_refusals_name_what_is_supported() -> None:
     with pytest.raises(SQLError, match="'prce' is not a column of trades"):
         engine.execute("SELECT symbol, SUM(prce) FROM trades GROUP BY symbol")
     with pytest.raises(SQLError, match="its FROM subquery is an updating result"):
-        engine.execute("SELECT * FROM (SELECT symbol, COUNT(*) FROM trades GROUP BY symbol)")
+        engine.execute("SELECT * FROM (SELECT symbol, COUNT(*) AS n FROM trades GROUP BY "
+                       "symbol) WHERE n > 1")
     with pytest.raises(SQLError, match="the CTE n is an updating result"):
         engine.execute("WITH n AS (SELECT COUNT(*) AS c FROM trades) SELECT c + 1 FROM n")
     with pytest.raises(SQLError, match="aggregates inside a subquery"):
