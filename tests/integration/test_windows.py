@@ -311,6 +311,33 @@ async def test_a_stream_joined_with_a_file_is_aggregated_through_a_view(tmp_path
         )
 
 
+def test_explain_names_the_stages_without_starting_anything() -> None:
+    engine = Engine(env={})
+    engine.execute(TRADES.replace("{url}", "http://127.0.0.1:9/") + PER_WINDOW)
+    [plan] = engine.execute(
+        "EXPLAIN SELECT * FROM per10 QUALIFY row_number() OVER (PARTITION BY window "
+        "ORDER BY volume DESC) <= 3"
+    )
+    assert plan.columns == ["step", "operator", "detail"]
+    assert [(r[0], r[1]) for r in plan.rows] == [
+        (1, "per-batch query"), (2, "window"), (3, "query")
+    ]
+    window = plan.rows[1][2]
+    assert "TUMBLE(INTERVAL '10' SECOND) by symbol" in window
+    assert "watermark = largest seen - 2000 ms" in window and "partial aggregates" in window
+    assert "QUALIFY ROW_NUMBER() OVER (PARTITION BY \"window\"" in plan.rows[2][2]
+    [live] = engine.execute(
+        "EXPLAIN SELECT symbol, SUM(volume) AS v FROM trades GROUP BY symbol "
+        "QUALIFY row_number() OVER (ORDER BY v DESC) <= 3"
+    )
+    assert live.rows[1][1] == "updating aggregate" and "a live top N" in live.rows[1][2]
+    [once] = engine.execute("EXPLAIN SELECT * FROM system.connector_status")
+    assert once.rows[0][1] == "one-shot query"
+    assert engine.queries == {}  # planned, then let go
+    with pytest.raises(SQLError, match="EXPLAIN: this query sorts the stream"):
+        engine.execute("EXPLAIN SELECT * FROM trades ORDER BY price")  # refusals as SELECT's
+
+
 async def test_late_events_are_dropped_and_counted() -> None:
     stream = Stream(trade(1, "A", 1, 1, 10), trade(2, "A", 1, 1, 30), trade(3, "A", 1, 1, 5))
     async with SSEServer(stream) as server:

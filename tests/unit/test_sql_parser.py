@@ -22,6 +22,7 @@ from laminar.sql import (
     CreateView,
     Describe,
     Drop,
+    Explain,
     InsertInto,
     OptionValue,
     Query,
@@ -802,3 +803,11 @@ def test_window_fields_are_quoted_for_duckdb() -> None:
     assert select.query.sql == (
         """SELECT "window".start, w."Window".end, 'window.x' AS s FROM v w WINDOW x AS ()"""
     )
+
+
+def test_explain_takes_a_query() -> None:
+    (explain,) = parse_statements("EXPLAIN SELECT a FROM t WHERE a > 1;")
+    assert isinstance(explain, Explain)
+    assert explain.query.sql == "SELECT a FROM t WHERE a > 1" and explain.query.sources == ["t"]
+    with pytest.raises(SQLError, match="a query"):
+        parse_statements("EXPLAIN DROP TABLE t")

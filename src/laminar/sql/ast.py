@@ -171,6 +171,14 @@ class Show(Statement):
 
 
 @dataclass(frozen=True)
+class Explain(Statement):
+    """``EXPLAIN query``: how Laminar would run the query, without running it."""
+
+    _label: ClassVar[str] = "EXPLAIN"
+    query: Query
+
+
+@dataclass(frozen=True)
 class Describe(Statement):
     """``DESCRIBE name`` or ``DESC name``."""
 
@@ -185,6 +193,7 @@ __all__ = [
     "CreateView",
     "Describe",
     "Drop",
+    "Explain",
     "InsertInto",
     "OptionScalar",
     "OptionValue",

@@ -254,6 +254,20 @@ class Engine:
     def _select(self, stmt: ast.Select) -> Result:
         return self.query(stmt.query, "SELECT")
 
+    def _explain(self, stmt: ast.Explain) -> Result:
+        """The stages the query would run on (laminar.sql.explain); nothing is started."""
+        from laminar.sql import explain
+
+        tables, _, _ = self.catalog.view_dependencies(stmt.query.sources)
+        if not tables:
+            return Rows(explain.COLUMNS, explain.one_shot())
+        planned = self.query(stmt.query, "EXPLAIN")
+        assert isinstance(planned, ContinuousQuery)
+        try:
+            return Rows(explain.COLUMNS, explain.stages(planned.query))
+        finally:
+            planned.close()
+
     def query(
         self, query: ast.Query, label: str = "SELECT", extra_views: Mapping[str, str] | None = None
     ) -> Result:
@@ -513,6 +527,7 @@ _HANDLERS: dict[type, Callable[[Engine, Any], Result]] = {
     ast.Drop: Engine._drop,
     ast.Show: Engine._show,
     ast.Describe: Engine._describe,
+    ast.Explain: Engine._explain,
 }
 
 

@@ -81,6 +81,11 @@ class BatchQuery:
             c for c, t in zip(self.columns, self.types, strict=True) if t == "JSON"
         }
 
+    @property
+    def partitions(self) -> int:
+        """How many partitions of a batch run at once (a connection each)."""
+        return len(self._connections)
+
     def _connect(self, views: Sequence[ViewSQL]) -> duckdb.DuckDBPyConnection:
         con = open_database()
         con.register(BATCH_RELATION, self.schema.empty_table())

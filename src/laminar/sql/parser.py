@@ -30,6 +30,7 @@ from laminar.sql.ast import (
     CreateView,
     Describe,
     Drop,
+    Explain,
     InsertInto,
     OptionValue,
     Query,
@@ -508,6 +509,10 @@ class _Parser:
         self.context = ""
         return Select, {"query": self.parse_query()}
 
+    def parse_explain(self) -> tuple[type[Statement], dict[str, object]]:
+        self.context = "EXPLAIN"
+        return Explain, {"query": self.parse_query()}
+
     def parse_insert(self) -> tuple[type[Statement], dict[str, object]]:
         self.context = "INSERT"
         self.expect_word("INTO", "after INSERT")
@@ -560,6 +565,7 @@ STATEMENT_PARSERS: dict[str, _StatementParser] = {
     "SELECT": _Parser.parse_select,
     "WITH": _Parser.parse_select,
     "INSERT": _Parser.parse_insert,
+    "EXPLAIN": _Parser.parse_explain,
 }
 
 CREATE_PARSERS: dict[str, _StatementParser] = {
