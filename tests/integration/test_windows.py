@@ -266,6 +266,8 @@ async def test_a_cte_that_aggregates_plans_like_a_view() -> None:
          r"partition it by the window \(window or"),
         ("SELECT symbol, COUNT(*) AS n, TUMBLE(INTERVAL '10' SECOND) AS window FROM trades "
          "GROUP BY symbol, window ORDER BY n", "start it with the window"),
+        ("WITH RECURSIVE r AS (SELECT 1 AS x) SELECT COUNT(*) FROM trades",
+         "WITH RECURSIVE does not run over a stream"),
         ("SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol ORDER BY n",
          "for a live top N of an updating result, QUALIFY"),
         ("SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol "

@@ -248,7 +248,7 @@ def needs_operators(sql: str, context: StreamContext) -> bool:
 
 def build(sql: str, label: str, context: StreamContext) -> Built:
     """Plan ``sql`` (a SELECT over the stream, possibly through views) onto stages."""
-    lifted = _lift_stateful_parts(parse(sql), context)
+    lifted = _lift_stateful_parts(parse(sql), context, label)
     if lifted is not None:
         sql, context = lifted
     shape = check_streamable(sql, label, context)
@@ -330,7 +330,7 @@ def _shown(name: str, context: StreamContext) -> str:
 
 
 def _lift_stateful_parts(
-    tree: exp.Expr, context: StreamContext
+    tree: exp.Expr, context: StreamContext, label: str
 ) -> tuple[str, StreamContext] | None:
     """``tree``'s aggregating FROM subquery or CTEs turned into views of their own.
 
@@ -356,6 +356,11 @@ def _lift_stateful_parts(
 
     renames: dict[str, str] = {}
     with_ = tree.args.get(WITH_ARG)
+    if with_ is not None and with_.args.get("recursive") and stateful(tree):
+        raise SQLError(
+            f"{label}: WITH RECURSIVE does not run over a stream (its answer would depend on "
+            "the micro-batching); write the steps as CTEs without RECURSIVE, or as views"
+        )
     if with_ is not None and not with_.args.get("recursive"):
         ctes = list(with_.expressions)
         bodies = [cte.this.copy() for cte in ctes]
