@@ -274,6 +274,9 @@ async def test_a_cte_that_aggregates_plans_like_a_view() -> None:
          "QUALIFY rank() OVER (ORDER BY COUNT(*)) <= 3", "not COUNT"),
         ("SELECT symbol, COUNT(*) AS n, TUMBLE(INTERVAL '10' SECOND) AS w FROM trades "
          "GROUP BY symbol, w QUALIFY COUNT(*) > 1", "a condition on an aggregate goes in HAVING"),
+        ("SELECT symbol, COUNT(*) AS n, TUMBLE(INTERVAL '10' SECOND) AS w FROM trades GROUP BY "
+         "symbol, w QUALIFY row_number() OVER (PARTITION BY w ORDER BY COUNT(*) DESC) <= 1",
+         r"aliases\), not COUNT\(\*\)"),
         ("SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol "
          "QUALIFY rank() OVER (ORDER BY volume) <= 3", "not 'volume'"),
         ("SELECT symbol, rank() OVER (PARTITION BY window ORDER BY COUNT(*)) AS r, "

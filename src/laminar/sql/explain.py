@@ -48,13 +48,12 @@ def _batch(query: BatchQuery) -> str:
 def _operator(op: AggregateOperator) -> tuple[str, str]:
     spec = op.spec
     keys = ", ".join(spec.key_exprs) or "one group"
-    state = (
-        "partial aggregates (a row per group and window per batch, merged when emitted)"
-        if op.partial is not None and not op.updating
-        else "partial aggregates, compacted to a row per group as they double"
-        if op.partial is not None
-        else "the rows themselves (an aggregate that does not merge exactly)"
-    )
+    if op.partial is None:
+        state = "the rows themselves (an aggregate that does not merge exactly)"
+    elif op.updating:
+        state = "partial aggregates, compacted to a row per group as they double"
+    else:
+        state = "partial aggregates (a row per group and window per batch, merged when emitted)"
     if op.updating:
         what = (
             f"a live top N (QUALIFY {spec.qualify}): every group ranked after each batch, "

@@ -48,6 +48,7 @@ from laminar.sql.query import (
     parse,
     referenced_columns,
     relations,
+    rename_relations,
     table_name,
 )
 from laminar.sql.staged import Built as Built
@@ -177,10 +178,7 @@ def _not_shadowed(top: exp.Expr, names: WindowNames) -> WindowNames:
             same = isinstance(inner, exp.Column) and inner.name.lower() == projection.alias.lower()
             if not same:
                 shadowed.add(projection.alias.lower())
-    return WindowNames(
-        frozenset(k for k in names.partition if k.split(".")[0] not in shadowed),
-        frozenset(k for k in names.order if k.split(".")[0] not in shadowed),
-    )
+    return names.where(lambda column: column not in shadowed)
 
 
 def _orders_by_window(top: exp.Expr, order_keys: frozenset[str]) -> bool:
@@ -255,12 +253,14 @@ def build(sql: str, label: str, context: StreamContext) -> Built:
     if shape.has_distinct and not shape.group_keys and shape.aggregating:
         shape = _distinct_as_group_by(shape)
     live_top = _live_qualify(shape, label)
-    if shape.aggregating and shape.tree.args.get("qualify") is not None:
-        raise SQLError(  # a windowed aggregate's QUALIFY that _ranking_apart could not take
+    leftover = shape.tree.args.get("qualify") if shape.aggregating else None
+    if leftover is not None:  # a windowed aggregate's QUALIFY that _ranking_apart left
+        foreign = _foreign_to_result(leftover, shape.tree)
+        raise SQLError(
             f"{label}: the QUALIFY of a windowed aggregate runs over its rows, so it names "
-            "their columns (its select list's aliases), as in QUALIFY row_number() OVER "
-            "(PARTITION BY window ORDER BY n DESC) <= 3; a condition on an aggregate goes "
-            "in HAVING"
+            f"their columns (its select list's aliases){f', not {foreign}' if foreign else ''}"
+            ", as in QUALIFY row_number() OVER (PARTITION BY window ORDER BY n DESC) <= 3; "
+            "a condition on an aggregate goes in HAVING"
         )
     upstream_views = [r for r in relations(shape.tree) if is_stateful(r, context)]
     if not shape.aggregating and not upstream_views:
@@ -356,21 +356,18 @@ def _lift_stateful_parts(
 
     renames: dict[str, str] = {}
     with_ = tree.args.get(WITH_ARG)
-    if with_ is not None and with_.args.get("recursive") and stateful(tree):
-        raise SQLError(
-            f"{label}: WITH RECURSIVE does not run over a stream (its answer would depend on "
-            "the micro-batching); write the steps as CTEs without RECURSIVE, or as views"
-        )
-    if with_ is not None and not with_.args.get("recursive"):
-        ctes = list(with_.expressions)
-        bodies = [cte.this.copy() for cte in ctes]
-        if stateful(tree):
-            for cte, body in zip(ctes, bodies, strict=True):  # all, in order: views are macros
-                renames[cte.alias_or_name.lower()] = lift(
-                    _renamed(body, renames), f"the CTE {cte.alias_or_name}"
-                )
-            tree.set(WITH_ARG, None)
-            _renamed(tree, renames)
+    if with_ is not None and stateful(tree):
+        if with_.args.get("recursive"):
+            raise SQLError(
+                f"{label}: WITH RECURSIVE does not run over a stream (its answer would depend "
+                "on the micro-batching); write the steps as CTEs without RECURSIVE, or as views"
+            )
+        for cte in with_.expressions:  # all, in order: views are macros
+            renames[cte.alias_or_name.lower()] = lift(
+                rename_relations(cte.this.copy(), renames), f"the CTE {cte.alias_or_name}"
+            )
+        tree.set(WITH_ARG, None)
+        rename_relations(tree, renames)
     ranked = _ranking_apart(tree)
     if ranked is not None:
         tree = ranked
@@ -402,18 +399,11 @@ def _live_qualify(shape: QueryShape, label: str) -> str | None:
     node = tree.args.get("qualify")
     if node is None or not shape.aggregating or shape.window is not None:
         return None
-    outputs = {p.alias_or_name.lower() for p in tree.expressions}
-    unknown = sorted({c.name for c in node.find_all(exp.Column)
-                      if (c.table or c.name).lower() not in outputs})
-    aggregates = [  # sum(volume) OVER (…) is a window function over the result: fine
-        a for a in node.find_all(exp.AggFunc)
-        if not (isinstance(a.parent, exp.Window) and a.parent.this is a)
-    ]
-    if unknown or aggregates:
-        named = ", ".join(f"'{n}'" for n in unknown) or aggregates[0].sql(DIALECT)
+    foreign = _foreign_to_result(node, tree)
+    if foreign is not None:
         raise SQLError(
             f"{label}: the QUALIFY of an updating result ranks its rows, so it names their "
-            f"columns (its select list's aliases), not {named}: e.g. SUM(volume) AS volume, "
+            f"columns (its select list's aliases), not {foreign}: e.g. SUM(volume) AS volume, "
             "then QUALIFY row_number() OVER (ORDER BY volume DESC) <= 10"
         )
     tree.set("qualify", None)
@@ -439,16 +429,9 @@ def _ranking_apart(select: exp.Select) -> exp.Select | None:
         True for p in select.expressions for _ in p.find_all(exp.Window)
     ):
         return None
-    outputs = {p.alias_or_name.lower() for p in select.expressions}
     for part in ("qualify", "order"):
         node = select.args.get(part)
-        if node is None:
-            continue
-        for column in node.find_all(exp.Column):
-            head = (column.table or column.name).lower()
-            if head not in outputs:
-                return None
-        if any(a.find_ancestor(exp.Window) is None for a in node.find_all(exp.AggFunc)):
+        if node is not None and _foreign_to_result(node, select) is not None:
             return None
     inner = select.copy()
     outer = exp.select("*").from_(exp.Subquery(this=inner))
@@ -458,19 +441,18 @@ def _ranking_apart(select: exp.Select) -> exp.Select | None:
     return outer
 
 
-def _renamed(tree: exp.Expr, renames: dict[str, str]) -> exp.Expr:
-    """``tree`` (changed in place) reading the relations of ``renames`` by their new names,
-    under their old names as aliases."""
-    for table in list(tree.find_all(exp.Table)):
-        if table.db:
-            continue
-        new = renames.get(table_name(table))
-        if new is not None:
-            replacement = exp.to_table(new)
-            alias = table.alias or table.name
-            replacement.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
-            table.replace(replacement)
-    return tree
+def _foreign_to_result(node: exp.Expr, select: exp.Expr) -> str | None:
+    """What in ``node`` (a QUALIFY or ORDER BY to run over ``select``'s rows) is not one
+    of their columns: a name its select list lacks, or an aggregate (``sum(v) OVER (…)``
+    is a window function over the rows, and fine). None when there is nothing."""
+    outputs = {p.alias_or_name.lower() for p in select.expressions}
+    for column in node.find_all(exp.Column):
+        if (column.table or column.name).lower() not in outputs:
+            return f"'{column.name}'"
+    for aggregate in node.find_all(exp.AggFunc):
+        if not (isinstance(aggregate.parent, exp.Window) and aggregate.parent.this is aggregate):
+            return aggregate.sql(DIALECT)
+    return None
 
 
 def _stateless(

@@ -165,17 +165,17 @@ def top_level_limit(tree: exp.Expr) -> int | None:
     return None
 
 
-def rename_relations(sql: str, renames: dict[str, str]) -> str:
-    """``sql`` with every relation named in ``renames`` read under its new name."""
-    tree = parse(sql)
+def rename_relations(tree: exp.Expr, renames: dict[str, str]) -> exp.Expr:
+    """``tree`` (changed in place) reading each relation named in ``renames`` under its
+    new name, aliased as before (its alias, else its old name: qualifiers still hold)."""
     for table in list(tree.find_all(exp.Table)):
-        new = renames.get(table_name(table))
+        new = renames.get(table_name(table)) if not table.db else None
         if new is not None:
-            alias = table.alias
-            replacement = exp.to_table(_quote(new))
-            replacement.set("alias", exp.TableAlias(this=exp.to_identifier(alias or new)))
+            replacement = exp.Table(this=exp.to_identifier(new))
+            alias = table.alias or table.name
+            replacement.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
             table.replace(replacement)
-    return tree.sql(DIALECT)
+    return tree
 
 
 def rename_qualified(sql: str, schema: str, names: dict[str, str]) -> str:
@@ -451,10 +451,6 @@ def table_name(table: exp.Table) -> str:
         for p in table.parts
     ]
     return ".".join(parts)
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _rename_session_calls(sql: str) -> str:

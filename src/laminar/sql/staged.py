@@ -40,9 +40,13 @@ class WindowNames:
     def kept(self, columns: Sequence[str]) -> WindowNames:
         """The names whose column is still among ``columns`` (a query's output)."""
         present = {c.lower() for c in columns}
+        return self.where(lambda column: column in present)
+
+    def where(self, keep: Callable[[str], bool]) -> WindowNames:
+        """The names whose column (``window`` of ``window.end``) passes ``keep``."""
         return WindowNames(
-            frozenset(k for k in self.partition if k.split(".")[0] in present),
-            frozenset(k for k in self.order if k.split(".")[0] in present),
+            frozenset(k for k in self.partition if keep(k.split(".")[0])),
+            frozenset(k for k in self.order if keep(k.split(".")[0])),
         )
 
 
